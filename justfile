@@ -1,0 +1,54 @@
+# The course's commands. `just` alone lists them.
+# Everything here calls `course`, a small Rust program in runner/, so that the
+# recipes behave the same on Linux, macOS and Windows.
+
+set windows-shell := ["powershell.exe", "-NoLogo", "-NoProfile", "-Command"]
+
+course := "cargo run --quiet --package course-runner --"
+
+# List the recipes
+default:
+    @just --list --unsorted
+
+# Run the checks of a lesson, e.g. `just check 3` (add --all to see every failure)
+check lesson *flags:
+    {{course}} check {{lesson}} {{flags}}
+
+# Run the same checks on the reference solution of a lesson
+solution lesson *flags:
+    {{course}} solution {{lesson}} {{flags}}
+
+# Show what differs between your lesson and the reference solution
+diff lesson:
+    {{course}} diff {{lesson}}
+
+# Put a lesson back to its stub (asks first; --yes to skip the question)
+reset lesson *flags:
+    {{course}} reset {{lesson}} {{flags}}
+
+# Run one of a lesson's programs, e.g. `just run 2 server` or `just run 2 client hello`
+run lesson program *args:
+    {{course}} run {{lesson}} {{program}} {{args}}
+
+# A table of every lesson and how many of its checks pass
+progress:
+    {{course}} progress
+
+# Build the book and open it in a browser (installs mdBook the first time)
+book:
+    {{course}} book-serve
+
+# Drive the reference servers with the same load and compare them (lessons 03-05)
+load *args:
+    cargo build --release --quiet --manifest-path solutions/Cargo.toml
+    cargo run --release --quiet --package course-load -- {{args}}
+
+# Maintainers: everything CI checks
+test:
+    cargo fmt --all --check
+    cargo fmt --all --check --manifest-path solutions/Cargo.toml
+    cargo clippy --workspace --all-targets --quiet -- -D warnings
+    cargo clippy --workspace --all-targets --quiet --manifest-path solutions/Cargo.toml -- -D warnings
+    cargo test --quiet --package course-harness --package course-runner --package course-cli
+    {{course}} verify
+    {{course}} book-check

@@ -1,0 +1,97 @@
+//! Failure messages: what was expected, what happened, a hint.
+
+use std::fmt::{self, Write as _};
+
+/// A check's failure, built field by field and raised with [`Failure::fail`].
+///
+/// ```text
+/// the echo came back different
+///       sent: "hello" (5 bytes)
+///   expected: "hello" (5 bytes)
+///        got: "hel" (3 bytes)
+/// ```
+///
+/// The hint is added by [`crate::check`], which knows which check is running.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    what: String,
+    fields: Vec<(String, String)>,
+}
+
+/// The payload the harness panics with, so that the panic hook and [`crate::check`]
+/// can tell the harness's own failures from a panic in the learner's code.
+#[derive(Debug, Clone)]
+pub(crate) struct HarnessFailure(pub String);
+
+impl Failure {
+    pub fn new(what: impl Into<String>) -> Self {
+        Failure { what: what.into(), fields: Vec::new() }
+    }
+
+    /// Adds a labelled line, e.g. `.field("sent", show_bytes(b"hi"))`.
+    pub fn field(mut self, label: &str, value: impl fmt::Display) -> Self {
+        self.fields.push((label.to_string(), value.to_string()));
+        self
+    }
+
+    /// Stops the check with this message.
+    pub fn fail(self) -> ! {
+        std::panic::panic_any(HarnessFailure(self.to_string()))
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.what)?;
+        let width = self.fields.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0);
+        for (label, value) in &self.fields {
+            // Continuation lines of a long value line up under its first line.
+            let value = value.replace('\n', &format!("\n{:width$}  ", "", width = width + 4));
+            write!(f, "\n    {label:>width$}: {value}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Shows bytes the way a person wants to read them in a failure: as a string
+/// literal with escapes when they are mostly text, and cut short when long.
+///
+/// `b"hi\n"` shows as `"hi\n" (3 bytes)`; 1 MiB shows its first 48 bytes and
+/// the total.
+pub fn show_bytes(bytes: &[u8]) -> String {
+    const SHOWN: usize = 48;
+    let head = &bytes[..bytes.len().min(SHOWN)];
+    let mut text = String::from("\"");
+    for chunk in head.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            let _ = write!(text, "{}", c.escape_debug());
+        }
+        for b in chunk.invalid() {
+            let _ = write!(text, "\\x{b:02x}");
+        }
+    }
+    text.push('"');
+    let more = if bytes.len() > SHOWN { "…" } else { "" };
+    let unit = if bytes.len() == 1 { "byte" } else { "bytes" };
+    format!("{text}{more} ({} {unit})", bytes.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shows_text_binary_and_long_payloads() {
+        assert_eq!(show_bytes(b"hi\n"), r#""hi\n" (3 bytes)"#);
+        assert_eq!(show_bytes(&[0xff]), r#""\xff" (1 byte)"#);
+        assert_eq!(show_bytes("ação".as_bytes()), r#""ação" (6 bytes)"#);
+        let long = show_bytes(&[b'a'; 100]);
+        assert!(long.ends_with("…\" (100 bytes)") || long.ends_with("\"… (100 bytes)"), "{long}");
+    }
+
+    #[test]
+    fn lines_up_fields() {
+        let text = Failure::new("it broke").field("sent", "a").field("expected", "b").to_string();
+        assert_eq!(text, "it broke\n        sent: a\n    expected: b");
+    }
+}
