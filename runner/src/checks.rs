@@ -46,10 +46,7 @@ pub enum Echo {
 /// Cargo's own messages (compiling, errors) go to stderr as usual unless quiet.
 pub fn run(lesson: &Lesson, side: Side, echo: Echo, filter: Option<&str>) -> Run {
     let mut cmd = Command::new(env!("CARGO"));
-    cmd.arg("test")
-        .arg("--manifest-path")
-        .arg(lesson.manifest(side))
-        .args(["-p", &lesson.package, "--test", "check"]);
+    cmd.arg("test").args(lesson.cargo_args(side)).args(["--test", "check"]);
     if echo == Echo::Quiet {
         cmd.arg("--quiet");
     }

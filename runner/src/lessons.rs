@@ -51,6 +51,20 @@ impl Lesson {
         }
     }
 
+    /// Cargo's arguments for building this side: the manifest and, when the
+    /// user has one global `CARGO_TARGET_DIR`, a folder of it per side. The
+    /// lesson and its solution build binaries of the same names; in one target
+    /// folder the last one built would silently stand in for the other.
+    pub fn cargo_args(&self, side: Side) -> Vec<std::ffi::OsString> {
+        let mut args = vec!["--manifest-path".into(), self.manifest(side).into_os_string()];
+        if let Some(shared) = std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
+            args.push("--target-dir".into());
+            args.push(PathBuf::from(shared).join(side.folder()).into_os_string());
+        }
+        args.extend(["-p".into(), self.package.clone().into()]);
+        args
+    }
+
     pub fn check_file(&self) -> PathBuf {
         root().join("tests").join(&self.dir).join("check.rs")
     }

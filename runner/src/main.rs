@@ -154,9 +154,9 @@ fn run(lesson: &Lesson, role: &str, args: &[&str]) -> bool {
         return complain(&format!("lesson {} has no {role:?} program; it has: {}", lesson.number, binaries.join(", ")));
     };
     let status = Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--manifest-path"])
-        .arg(lesson.manifest(Side::Lesson))
-        .args(["-p", &lesson.package, "--bin", binary, "--"])
+        .args(["run", "--quiet"])
+        .args(lesson.cargo_args(Side::Lesson))
+        .args(["--bin", binary, "--"])
         .args(args)
         .status();
     status.is_ok_and(|s| s.success())

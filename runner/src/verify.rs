@@ -89,9 +89,9 @@ pub fn verify(lessons: &[Lesson]) -> bool {
 
 fn build(lesson: &Lesson, side: Side) -> bool {
     Command::new(env!("CARGO"))
-        .args(["test", "--quiet", "--no-run", "--manifest-path"])
-        .arg(lesson.manifest(side))
-        .args(["-p", &lesson.package, "--test", "check"])
+        .args(["test", "--quiet", "--no-run"])
+        .args(lesson.cargo_args(side))
+        .args(["--test", "check"])
         .stdout(Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
