@@ -47,9 +47,6 @@ pub enum Echo {
 pub fn run(lesson: &Lesson, side: Side, echo: Echo, filter: Option<&str>) -> Run {
     let mut cmd = Command::new(env!("CARGO"));
     cmd.arg("test").args(lesson.cargo_args(side)).args(["--test", "check"]);
-    if echo == Echo::Quiet {
-        cmd.arg("--quiet");
-    }
     cmd.args(["--", "--color", "never"]);
     if let Some(f) = filter {
         cmd.arg(f);
