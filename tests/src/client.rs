@@ -156,16 +156,31 @@ impl Client {
     pub fn send_all_and_read_to_end(&mut self, bytes: &[u8]) -> Vec<u8> {
         let mut writer = self.stream.try_clone().expect("cloning a socket handle failed");
         let payload = bytes.to_vec();
-        let sending = thread::spawn(move || -> io::Result<()> {
-            writer.write_all(&payload)?;
-            writer.shutdown(Shutdown::Write)
+        let sending = thread::spawn(move || -> (usize, io::Result<()>) {
+            let mut written = 0;
+            for chunk in payload.chunks(64 * 1024) {
+                if let Err(e) = writer.write_all(chunk) {
+                    return (written, Err(e));
+                }
+                written += chunk.len();
+            }
+            (written, writer.shutdown(Shutdown::Write))
         });
-        let echoed = self.read_to_end();
-        let sent = sending.join().expect("the writing thread panicked");
-        if let Err(e) = sent {
-            self.fail_io("sending failed", e);
-        }
         self.sent.extend_from_slice(bytes);
+        let echoed = self.read_to_end();
+        let (written, outcome) = sending.join().expect("the writing thread panicked");
+        if let Err(e) = outcome {
+            let what = if written < bytes.len() {
+                format!("the server stopped taking bytes: the client could send only {written} of {}", bytes.len())
+            } else {
+                format!(
+                    "the server closed the connection before the client had finished (it sent back {} of {} bytes)",
+                    echoed.len(),
+                    bytes.len()
+                )
+            };
+            self.failure(&what).field("error", e).fail();
+        }
         echoed
     }
 
@@ -252,7 +267,9 @@ impl Client {
         let outcome = self.stream.read(&mut buf);
         self.apply_deadline();
         match outcome {
-            Ok(0) => self.fail("expected the connection to stay open and quiet, but the server closed it", "end of stream"),
+            Ok(0) => {
+                self.fail("expected the connection to stay open and quiet, but the server closed it", "end of stream")
+            }
             Ok(n) => {
                 self.received.extend_from_slice(&buf[..n]);
                 self.fail("expected nothing to arrive, but bytes came", &show_bytes(&buf[..n]))

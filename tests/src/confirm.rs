@@ -50,9 +50,7 @@ impl Client {
         if line != CONFIRMATION.as_bytes() {
             let mut got = line;
             got.push(b'\n');
-            self.failure("expected the confirmation `Msg received\\n`")
-                .field("got", show_bytes(&got))
-                .fail();
+            self.failure("expected the confirmation `Msg received\\n`").field("got", show_bytes(&got)).fail();
         }
     }
 

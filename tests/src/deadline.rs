@@ -48,20 +48,16 @@ pub fn check_within(deadline: Duration, hint: &str, body: impl FnOnce() + Send +
 /// for it to return. `what` names the call in the failure, e.g. "`echo_once`".
 ///
 /// A panic inside `f` fails the check with the panic's message and location.
-pub fn run_within<T: Send + 'static>(
-    what: &str,
-    deadline: Duration,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> T {
+pub fn run_within<T: Send + 'static>(what: &str, deadline: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
     match run_on_thread("run", deadline, f) {
         Some(Ok(value)) => value,
         Some(Err(caught)) => panics::resume(caught),
-        None => Failure::new(format!(
-            "{what} did not return within {} s",
-            deadline.as_secs_f32()
-        ))
-        .field("likely", "it waits for bytes that never come, or for an end of stream (EOF) the other side never sends")
-        .fail(),
+        None => Failure::new(format!("{what} did not return within {} s", deadline.as_secs_f32()))
+            .field(
+                "likely",
+                "it waits for bytes that never come, or for an end of stream (EOF) the other side never sends",
+            )
+            .fail(),
     }
 }
 

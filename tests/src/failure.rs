@@ -35,8 +35,16 @@ impl Failure {
     }
 
     /// Stops the check with this message.
+    ///
+    /// Inside [`crate::check`] the message travels as a [`HarnessFailure`], so
+    /// that it is not mistaken for a panic in the learner's code; anywhere else
+    /// it is an ordinary panic with a readable message.
     pub fn fail(self) -> ! {
-        std::panic::panic_any(HarnessFailure(self.to_string()))
+        let on_harness_thread = std::thread::current().name().is_some_and(|n| n.starts_with(crate::panics::MANAGED));
+        if on_harness_thread {
+            std::panic::panic_any(HarnessFailure(self.to_string()))
+        }
+        panic!("{self}")
     }
 }
 

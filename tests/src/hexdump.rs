@@ -21,7 +21,7 @@ pub fn hexdump(bytes: &[u8]) -> String {
                 out.push(' ');
             }
         }
-        out.push('|');
+        out.push_str(" |");
         out.extend(chunk.iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' }));
         out.push_str("|\n");
     }

@@ -55,12 +55,14 @@ impl ServerProcess {
             }
         });
 
-        let mut server = ServerProcess { child, program: name, addr: ([0, 0, 0, 0], 0).into(), lines, seen: Vec::new() };
+        let mut server =
+            ServerProcess { child, program: name, addr: ([0, 0, 0, 0], 0).into(), lines, seen: Vec::new() };
         let first = server.next_line(START_DEADLINE);
         server.addr = match first.as_deref().and_then(|l| l.strip_prefix("listening on ")) {
-            Some(addr) => addr.trim().parse().unwrap_or_else(|_| {
-                server.fail(&format!("`listening on` must be followed by IP:PORT, got {addr:?}"))
-            }),
+            Some(addr) => addr
+                .trim()
+                .parse()
+                .unwrap_or_else(|_| server.fail(&format!("`listening on` must be followed by IP:PORT, got {addr:?}"))),
             None => server.fail(&format!(
                 "the first line on stdout must be `listening on <IP>:<PORT>`, got {:?}",
                 first.unwrap_or_else(|| "nothing".into())

@@ -85,9 +85,7 @@ impl Server {
     /// Fails the check if the server thread has ended.
     pub fn assert_running(&self, after: &str) {
         if let Some(why) = self.stopped() {
-            Failure::new(format!("the server stopped after {after}"))
-                .field("server", why)
-                .fail();
+            Failure::new(format!("the server stopped after {after}")).field("server", why).fail();
         }
     }
 }

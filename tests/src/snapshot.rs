@@ -4,7 +4,7 @@
 /// ephemeral addresses they make) are replaced by `[PORT]`, so a snapshot reads
 /// the same on every run and every machine.
 ///
-/// ```ignore
+/// ```text
 /// harness::snapshot_settings().bind(|| insta::assert_snapshot!(output));
 /// ```
 pub fn snapshot_settings() -> insta::Settings {
