@@ -70,10 +70,7 @@ pub fn parse_addr(text: &str) -> Result<SocketAddr, String> {
     if !text.contains(':') {
         return Err(bad());
     }
-    text.to_socket_addrs()
-        .map_err(|_| bad())?
-        .next()
-        .ok_or_else(bad)
+    text.to_socket_addrs().map_err(|_| bad())?.next().ok_or_else(bad)
 }
 
 /// The arguments of a client binary: `[ADDR] [REST…]`. The first argument is
@@ -85,18 +82,14 @@ pub fn client_args(program: &str, default_addr: &str) -> (SocketAddr, Vec<String
         println!("usage: {program} [ADDR] [ARGS…]   (default ADDR {default_addr})");
         exit(0);
     }
-    let wanted = if args.first().is_some_and(|a| looks_like_addr(a)) {
-        args.remove(0)
-    } else {
-        default_addr.to_string()
-    };
+    let wanted =
+        if args.first().is_some_and(|a| looks_like_addr(a)) { args.remove(0) } else { default_addr.to_string() };
     let addr = parse_addr(&wanted).unwrap_or_else(|why| fail_usage(program, &why));
     (addr, args)
 }
 
 fn looks_like_addr(arg: &str) -> bool {
-    arg.rsplit_once(':')
-        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok())
+    arg.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok())
 }
 
 /// Prints `program: why` on stderr and exits with the usage code, 2.

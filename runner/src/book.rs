@@ -48,7 +48,9 @@ pub fn check() -> bool {
 /// Serves the book on localhost and opens it, installing mdBook first if needed.
 pub fn serve() -> bool {
     if Command::new("mdbook").arg("--version").output().is_err() {
-        println!("mdBook is not installed yet: installing it with `cargo install --locked mdbook` (a few minutes, once).");
+        println!(
+            "mdBook is not installed yet: installing it with `cargo install --locked mdbook` (a few minutes, once)."
+        );
         let installed = Command::new(env!("CARGO")).args(["install", "--locked", "mdbook"]).status();
         if !installed.is_ok_and(|s| s.success()) {
             eprintln!("installing mdBook failed; the chapters are also plain Markdown in book/src/");
@@ -106,10 +108,8 @@ fn resolve(page: &Path, directive: &str) -> Result<(), String> {
     let begin = format!("ANCHOR: {anchor}");
     let end = format!("ANCHOR_END: {anchor}");
     let lines: Vec<&str> = text.lines().collect();
-    let from = lines
-        .iter()
-        .position(|l| l.trim_end().ends_with(&begin))
-        .ok_or_else(|| format!("no `{begin}` in {path}"))?;
+    let from =
+        lines.iter().position(|l| l.trim_end().ends_with(&begin)).ok_or_else(|| format!("no `{begin}` in {path}"))?;
     let to = lines[from..]
         .iter()
         .position(|l| l.trim_end().ends_with(&end))
@@ -127,7 +127,8 @@ mod tests {
 
     #[test]
     fn finds_include_directives() {
-        let md = "text {{#include ../../solutions/02-echo/src/lib.rs:serve}} and\n{{ #title x }} {{#rustdoc_include a.rs}}";
+        let md =
+            "text {{#include ../../solutions/02-echo/src/lib.rs:serve}} and\n{{ #title x }} {{#rustdoc_include a.rs}}";
         assert_eq!(include_directives(md), ["../../solutions/02-echo/src/lib.rs:serve", "a.rs"]);
     }
 
@@ -135,7 +136,11 @@ mod tests {
     fn an_empty_or_missing_anchor_is_an_error() {
         let dir = std::env::temp_dir().join(format!("course-book-test-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
-        fs::write(dir.join("a.rs"), "// ANCHOR: full\nfn x() {}\n// ANCHOR_END: full\n// ANCHOR: empty\n\n// ANCHOR_END: empty\n").unwrap();
+        fs::write(
+            dir.join("a.rs"),
+            "// ANCHOR: full\nfn x() {}\n// ANCHOR_END: full\n// ANCHOR: empty\n\n// ANCHOR_END: empty\n",
+        )
+        .unwrap();
         let page = dir.join("page.md");
         assert!(resolve(&page, "a.rs:full").is_ok());
         assert!(resolve(&page, "a.rs").is_ok());

@@ -52,10 +52,11 @@ pub fn run(lesson: &Lesson, side: Side, echo: Echo, filter: Option<&str>) -> Run
         cmd.arg(f);
     }
     // Learners never update snapshots: a mismatch fails with a diff and writes nothing.
-    cmd.env("INSTA_UPDATE", "no")
-        .env("RUST_BACKTRACE", "0")
-        .stdout(Stdio::piped())
-        .stderr(if echo == Echo::Quiet { Stdio::piped() } else { Stdio::inherit() });
+    cmd.env("INSTA_UPDATE", "no").env("RUST_BACKTRACE", "0").stdout(Stdio::piped()).stderr(if echo == Echo::Quiet {
+        Stdio::piped()
+    } else {
+        Stdio::inherit()
+    });
 
     let mut child = match cmd.spawn() {
         Ok(child) => child,
@@ -139,11 +140,8 @@ pub fn parse(lines: &[String]) -> Run {
 
 /// A failure's captured output, without libtest's backtrace advice and blank edges.
 fn tidy(body: &[String]) -> String {
-    let kept: Vec<&str> = body
-        .iter()
-        .map(String::as_str)
-        .filter(|l| !l.starts_with("note: run with `RUST_BACKTRACE=1`"))
-        .collect();
+    let kept: Vec<&str> =
+        body.iter().map(String::as_str).filter(|l| !l.starts_with("note: run with `RUST_BACKTRACE=1`")).collect();
     kept.join("\n").trim().to_string()
 }
 

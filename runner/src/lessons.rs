@@ -109,10 +109,8 @@ pub fn all() -> Vec<Lesson> {
 pub fn find(wanted: &str) -> Result<Lesson, String> {
     let lessons = all();
     let number = wanted.split('-').next().unwrap_or(wanted);
-    let found = number
-        .parse::<u32>()
-        .ok()
-        .and_then(|n| lessons.iter().find(|l| l.number.parse::<u32>().ok() == Some(n)));
+    let found =
+        number.parse::<u32>().ok().and_then(|n| lessons.iter().find(|l| l.number.parse::<u32>().ok() == Some(n)));
     match found {
         Some(lesson) => Ok(lesson.clone()),
         None => {

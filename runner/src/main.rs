@@ -124,7 +124,10 @@ fn reset(lesson: &Lesson, yes: bool) -> bool {
         .unwrap_or("HEAD");
     if !yes {
         if !io::stdin().is_terminal() {
-            return complain(&format!("`reset` asks before it throws your work away; to skip the question: just reset {} --yes", lesson.number));
+            return complain(&format!(
+                "`reset` asks before it throws your work away; to skip the question: just reset {} --yes",
+                lesson.number
+            ));
         }
         print!("Put {folder} back as it is in {source}? Your changes there will be lost. [y/N] ");
         let _ = io::stdout().flush();

@@ -17,10 +17,8 @@ pub struct Tier {
 /// Counts per tier, in the order of the check file.
 pub fn tiers(lesson: &Lesson, results: &[CheckResult]) -> Vec<Tier> {
     let source = fs::read_to_string(lesson.check_file()).unwrap_or_default();
-    let mut tiers: Vec<Tier> = checks::tiers(&source)
-        .into_iter()
-        .map(|name| Tier { name, passed: 0, total: 0 })
-        .collect();
+    let mut tiers: Vec<Tier> =
+        checks::tiers(&source).into_iter().map(|name| Tier { name, passed: 0, total: 0 }).collect();
     for result in results.iter().filter(|r| r.outcome != Outcome::Ignored) {
         let tier_name = result.name.split("::").next().unwrap_or("");
         let index = match tiers.iter().position(|t| t.name == tier_name) {
@@ -50,12 +48,19 @@ pub fn bar(passed: usize, total: usize) -> String {
 pub fn summary(lesson: &Lesson, run: &mut Run, solution: bool) -> bool {
     let whose = if solution { " (reference solution)" } else { "" };
     println!();
-    println!("== Lesson {}: {}{whose}", lesson.number, lesson.title.trim_start_matches(&format!("Lesson {}: ", lesson.number)));
+    println!(
+        "== Lesson {}: {}{whose}",
+        lesson.number,
+        lesson.title.trim_start_matches(&format!("Lesson {}: ", lesson.number))
+    );
     if !run.ran {
         println!();
         println!("The checks did not run: the code does not compile yet.");
         println!("Fix the first error cargo printed above (the line starting with `error`), then run");
-        println!("`just check {}` again. Every stub compiles as given: if it did before, look at what you changed.", lesson.number);
+        println!(
+            "`just check {}` again. Every stub compiles as given: if it did before, look at what you changed.",
+            lesson.number
+        );
         return false;
     }
     checks::in_course_order(lesson, &mut run.results);
@@ -63,7 +68,13 @@ pub fn summary(lesson: &Lesson, run: &mut Run, solution: bool) -> bool {
     let width = tiers.iter().map(|t| t.name.len()).max().unwrap_or(5).max(5);
     for tier in &tiers {
         let mark = if tier.passed == tier.total { "done" } else { "" };
-        println!("   {:width$}  {} {:>2}/{:<2} {mark}", tier.name, bar(tier.passed, tier.total), tier.passed, tier.total);
+        println!(
+            "   {:width$}  {} {:>2}/{:<2} {mark}",
+            tier.name,
+            bar(tier.passed, tier.total),
+            tier.passed,
+            tier.total
+        );
     }
     let passed: usize = tiers.iter().map(|t| t.passed).sum();
     let total: usize = tiers.iter().map(|t| t.total).sum();

@@ -53,7 +53,9 @@ pub fn verify(lessons: &[Lesson]) -> bool {
         for r in &stub.results {
             match r.outcome {
                 Outcome::Failed => good += 1,
-                Outcome::Passed => lesson_problems.push(format!("passes on the untouched stub (a check that cannot fail): {}", r.name)),
+                Outcome::Passed => {
+                    lesson_problems.push(format!("passes on the untouched stub (a check that cannot fail): {}", r.name))
+                }
                 Outcome::Ignored => {}
             }
         }

@@ -136,7 +136,8 @@ mod streams {
                 let mut client = server.connect();
                 // Readable on purpose: each 10-byte record spells its own offset, so a
                 // failure shows at a glance where the bytes stopped or went wrong.
-                let payload: Vec<u8> = (0..size).step_by(10).flat_map(|at| format!("{at:>9}\n").into_bytes()).take(size).collect();
+                let payload: Vec<u8> =
+                    (0..size).step_by(10).flat_map(|at| format!("{at:>9}\n").into_bytes()).take(size).collect();
                 let got = client.send_all_and_read_to_end(&payload);
                 expect_echo(&payload, &got);
             },
@@ -342,4 +343,3 @@ mod end_to_end {
         );
     }
 }
-
