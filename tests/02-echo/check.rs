@@ -22,12 +22,15 @@ fn expect_echo(sent: &[u8], got: &[u8]) {
     if sent == got {
         return;
     }
-    let at = sent.iter().zip(got).position(|(a, b)| a != b).unwrap_or(sent.len().min(got.len()));
-    Failure::new("the bytes that came back are not the bytes that were sent")
-        .field("sent", show_bytes(sent))
-        .field("got", show_bytes(got))
-        .field("first difference", format!("at byte {at}"))
-        .fail()
+    let what = if sent.starts_with(got) {
+        format!("the echo stopped short: {} of the {} bytes sent came back", got.len(), sent.len())
+    } else if got.starts_with(sent) {
+        format!("more came back than was sent: {} bytes for {}", got.len(), sent.len())
+    } else {
+        let at = sent.iter().zip(got).position(|(a, b)| a != b).unwrap_or(0);
+        format!("the bytes that came back differ from those sent, from byte {at} on")
+    };
+    Failure::new(what).field("sent", show_bytes(sent)).field("got", show_bytes(got)).fail()
 }
 
 mod basics {
