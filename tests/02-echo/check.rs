@@ -10,7 +10,7 @@
 use std::net::{Shutdown, TcpListener};
 use std::thread;
 
-use harness::{check, run_within, show_bytes, Client, Failure, Server, IO_DEADLINE};
+use harness::{check, run_within, show_bytes, Failure, Server, IO_DEADLINE};
 
 /// Starts the learner's echo server on a free port.
 fn echo_server() -> Server {

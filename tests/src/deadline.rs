@@ -55,7 +55,7 @@ pub fn run_within<T: Send + 'static>(what: &str, deadline: Duration, f: impl FnO
         None => Failure::new(format!("{what} did not return within {} s", deadline.as_secs_f32()))
             .field(
                 "likely",
-                "it waits for bytes that never come, or for an end of stream (EOF) the other side never sends",
+                "a loop that never ends, or a read waiting for bytes (or an end of stream) that never come",
             )
             .fail(),
     }

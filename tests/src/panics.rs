@@ -36,6 +36,13 @@ impl Caught {
     pub(crate) fn describe(&self) -> String {
         match self {
             Caught::Harness(message) => message.clone(),
+            Caught::Code { message, location } if location.as_deref().is_some_and(|l| l.contains("insta")) => {
+                format!(
+                    "{message}\n    The output differs from the snapshot the course expects: the diff above shows \
+                     the expected lines (-) and yours (+).\n    (Ignore insta's advice to review or update \
+                     snapshots: they are the course's answers, not yours to change.)"
+                )
+            }
             Caught::Code { message, location } => {
                 let at = location.as_deref().map(|l| format!(" at {l}")).unwrap_or_default();
                 let todo = if message.starts_with("not yet implemented") {

@@ -53,7 +53,7 @@ fn nothing_is_left_behind() {
     let (message, took) = {
         let started = std::time::Instant::now();
         let outcome = panic::catch_unwind(|| {
-            ServerProcess::start_with_args("sh", &["-c", "echo starting up; echo oops >&2; exec sleep 60"]);
+            ServerProcess::start_with_args("sh", &["-c", "echo oops >&2; echo starting up; exec sleep 60"]);
         });
         let payload = outcome.expect_err("a silent server must fail");
         let message = payload.downcast_ref::<String>().cloned().unwrap_or_else(|| format!("{payload:?}"));
