@@ -1,4 +1,5 @@
-//! Hex dumps for snapshots of what crossed the wire (the layout of `hexdump -C`).
+//! Hex dumps for snapshots of what crossed the wire: the layout of `hexdump -C`,
+//! except that repeated lines are all shown rather than squeezed into `*`.
 
 use std::fmt::Write as _;
 

@@ -1,0 +1,735 @@
+//! Checks for lesson 03, the confirmation server. Run them with `just check 03`.
+//!
+//! Tiers, in the order a learner meets them (the course runner reads the
+//! order of the `mod` lines below):
+//! - basics: messages are confirmed, `!DISCONNECT` ends the conversation, the
+//!   text arrives intact, the client function works;
+//! - framing: headers and bodies split into pieces or merged in one write,
+//!   the empty message, the largest message;
+//! - robustness: bad headers, lengths over the limit, bodies that are not
+//!   UTF-8, clients that vanish; the server goes on serving the next client;
+//! - end_to_end: the binaries, as a person would use them.
+
+mod support;
+
+use std::io::Cursor;
+use std::net::TcpListener;
+
+use confirm::framing::FrameError;
+use harness::confirm::{frame, frames, header, raw_header};
+use harness::{check, run_within, show_bytes, Client, Failure, Server, IO_DEADLINE};
+
+/// Starts the learner's confirmation server on a free port.
+fn confirm_server() -> Server {
+    Server::start("confirm::serve", confirm::serve)
+}
+
+/// Connects a new client and checks that it is served: a message is
+/// confirmed and `!DISCONNECT` ends the conversation.
+fn expect_next_client_served(server: &Server) {
+    let mut next = server.connect();
+    next.send_and_confirm("the next client");
+    next.disconnect();
+}
+
+/// What `read_message` returned, shown the way a person reads it.
+fn show_outcome(outcome: &Result<Option<String>, FrameError>) -> String {
+    match outcome {
+        Ok(Some(text)) => format!("Ok(Some({}))", show_bytes(text.as_bytes())),
+        Ok(None) => "Ok(None)".to_string(),
+        Err(e) => format!("Err({e:?})"),
+    }
+}
+
+/// Reads every message from `reader` with the learner's `read_message` and
+/// fails unless they are exactly `bodies`, followed by a clean end (`Ok(None)`).
+fn expect_messages(reader: &mut impl std::io::Read, bodies: &[&str], how: &str) {
+    for (i, body) in bodies.iter().enumerate() {
+        let got = confirm::framing::read_message(reader);
+        if !matches!(&got, Ok(Some(text)) if text == body) {
+            Failure::new(format!("`read_message` did not return message {} of {} {how}", i + 1, bodies.len()))
+                .field("expected", format!("Ok(Some({}))", show_bytes(body.as_bytes())))
+                .field("got", show_outcome(&got))
+                .fail();
+        }
+    }
+    let end = confirm::framing::read_message(reader);
+    if !matches!(end, Ok(None)) {
+        Failure::new(format!("after the last message, the stream ends: `read_message` should return Ok(None) {how}"))
+            .field("got", show_outcome(&end))
+            .fail();
+    }
+}
+
+mod basics {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case::ascii("hello")]
+    #[case::portuguese("Olá, mundo! Ação e coração.")]
+    #[case::emoji("🦀 + 🔌 = 💬")]
+    #[case::cjk("你好，世界")]
+    fn read_message_returns_the_text_intact(#[case] text: &'static str) {
+        check(
+            "the header counts bytes, not characters (\"Olá\" is 4 bytes): read exactly that \
+             many and turn them into a String with `String::from_utf8`. \
+             Book: The confirmation server › A fixed-width header",
+            move || {
+                let mut wire = frame(text.as_bytes());
+                wire.extend(frame(b"and the next one"));
+                expect_messages(&mut Cursor::new(wire), &[text, "and the next one"], "(from a byte slice)");
+            },
+        );
+    }
+
+    #[test]
+    fn confirms_one_message() {
+        check(
+            "`serve` accepts the client; `handle_client` reads each message with `read_message` \
+             and answers `Msg received\\n` (both in src/lib.rs). \
+             Book: The confirmation server › A fixed-width header",
+            || {
+                let server = confirm_server();
+                let mut client = server.connect();
+                client.send_and_confirm("hello");
+            },
+        );
+    }
+
+    #[test]
+    fn confirms_several_messages_in_a_row() {
+        check(
+            "keep reading messages in a loop on the same connection, and confirm each one. \
+             Book: The confirmation server › End of stream or !DISCONNECT",
+            || {
+                let server = confirm_server();
+                let mut client = server.connect();
+                for text in ["first", "second", "third"] {
+                    client.send_and_confirm(text);
+                }
+            },
+        );
+    }
+
+    #[test]
+    fn confirms_disconnect_then_closes() {
+        check(
+            "`!DISCONNECT` is a message like the others, so confirm it; then close the \
+             connection (shut down writing, let the stream drop). \
+             Book: The confirmation server › End of stream or !DISCONNECT",
+            || {
+                let server = confirm_server();
+                let mut client = server.connect();
+                client.send_and_confirm("one message first");
+                client.disconnect();
+            },
+        );
+    }
+
+    #[test]
+    fn send_messages_returns_the_confirmations() {
+        check(
+            "the client: `Connection::send` writes one message with `write_message` and reads \
+             one reply line; `send_messages` sends each, then `!DISCONNECT`, then reads to the end. \
+             Book: The confirmation server › Your turn",
+            || {
+                let (addr, bodies) = support::reference_server();
+                let got = run_within("`send_messages`", IO_DEADLINE, move || {
+                    confirm::send_messages(addr, &["Olá, mundo!", "🦀"])
+                });
+                let replies = match got {
+                    Ok(replies) => replies,
+                    Err(e) => Failure::new("`send_messages` returned an error").field("error", e).fail(),
+                };
+                if replies != ["Msg received", "Msg received"] {
+                    Failure::new("`send_messages` should return one reply per message, without the `\\n`")
+                        .field("sent", "\"Olá, mundo!\", \"🦀\"")
+                        .field("expected", "[\"Msg received\", \"Msg received\"]")
+                        .field("got", format!("{replies:?}"))
+                        .fail();
+                }
+                let received: Vec<Vec<u8>> = bodies.try_iter().collect();
+                let expected: Vec<&[u8]> = vec!["Olá, mundo!".as_bytes(), "🦀".as_bytes(), b"!DISCONNECT"];
+                if received != expected {
+                    let show = |list: &[&[u8]]| list.iter().map(|b| show_bytes(b)).collect::<Vec<_>>().join(", ");
+                    let got: Vec<&[u8]> = received.iter().map(Vec::as_slice).collect();
+                    Failure::new("the server did not receive the messages the client was given, then !DISCONNECT")
+                        .field("expected", show(&expected))
+                        .field("got", show(&got))
+                        .fail();
+                }
+            },
+        );
+    }
+}
+
+mod framing {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case::one_digit("5", 5)]
+    #[case::zero("0", 0)]
+    #[case::leading_zeros("007", 7)]
+    #[case::two_digits("12", 12)]
+    #[case::the_limit("65536", 65536)]
+    fn parse_header_reads_the_length(#[case] text: &str, #[case] expected: usize) {
+        let text = text.to_string();
+        check(
+            "a header is the length in ASCII digits, then spaces up to 64 bytes. \
+             Book: The confirmation server › A fixed-width header",
+            move || {
+                let bytes: [u8; 64] = raw_header(&text).try_into().expect("64 bytes");
+                let got = confirm::framing::parse_header(&bytes);
+                if !matches!(got, Ok(n) if n == expected) {
+                    Failure::new("`parse_header` read the wrong length")
+                        .field("header", show_bytes(&bytes))
+                        .field("expected", format!("Ok({expected})"))
+                        .field("got", format!("{got:?}"))
+                        .fail();
+                }
+            },
+        );
+    }
+
+    #[rstest]
+    #[case::empty("")]
+    #[case::portuguese("Olá")]
+    #[case::emoji("🦀")]
+    fn write_message_writes_the_header_then_the_body(#[case] body: &'static str) {
+        check(
+            "`write_message` writes `encode_header(body.len())` then the body's bytes. \
+             Book: The confirmation server › A fixed-width header",
+            move || {
+                let mut wire = Vec::new();
+                if let Err(e) = confirm::framing::write_message(&mut wire, body) {
+                    Failure::new("`write_message` returned an error").field("error", e).fail();
+                }
+                let expected = frame(body.as_bytes());
+                if wire != expected {
+                    Failure::new("`write_message` wrote the wrong bytes")
+                        .field("body", show_bytes(body.as_bytes()))
+                        .field("expected", show_bytes(&expected))
+                        .field("got", show_bytes(&wire))
+                        .fail();
+                }
+            },
+        );
+    }
+
+    #[rstest]
+    #[case::one_byte_per_read(1)]
+    #[case::seven_bytes_per_read(7)]
+    #[case::sixty_three_bytes_per_read(63)]
+    #[case::a_header_per_read(64)]
+    #[case::a_kib_per_read(1024)]
+    fn read_message_reads_from_a_trickle(#[case] step: usize) {
+        check(
+            "one `read` may return fewer bytes than you asked for, down to 1: loop until the \
+             header is full, and use `read_exact` for the body. \
+             Book: The confirmation server › read_exact, not read",
+            move || {
+                let big = "é".repeat(32_768); // 65536 bytes, the largest message
+                let bodies = ["Olá, mundo!", "", "🦀 crab", &big, "after the big one"];
+                let wire = frames(bodies.iter().map(|b| b.as_bytes()));
+                let mut trickle = support::Trickle::new(wire, step);
+                expect_messages(&mut trickle, &bodies, &format!("(from a reader giving {step} byte(s) per read)"));
+            },
+        );
+    }
+
+    #[test]
+    fn confirms_a_message_sent_one_byte_at_a_time() {
+        check(
+            "the bytes of one message may arrive one by one: keep reading until the header \
+             is complete, then until the body is. Book: The confirmation server › read_exact, not read",
+            || {
+                let server = confirm_server();
+                let mut client = server.connect();
+                client.send_in_pieces(&frame("Olá, byte by byte".as_bytes()), 1, true);
+                client.expect_confirmation();
+            },
+        );
+    }
+
+    #[rstest]
+    #[case::after_1_byte(1)]
+    #[case::mid_header(30)]
+    #[case::before_the_last_header_byte(63)]
+    #[case::between_header_and_body(64)]
+    #[case::mid_body(70)]
+    fn confirms_a_message_split_in_two(#[case] at: usize) {
+        check(
+            "a single `read` returns what has arrived so far, maybe half a header: use \
+             `read_exact` (or loop) until you have all 64 bytes, then all of the body. \
+             Book: The confirmation server › read_exact, not read",
+            move || {
+                let server = confirm_server();
+                let mut client = server.connect();
+                let message = frame("split in two, Olá!".as_bytes());
+                client.send(&message[..at]);
+                client.pause();
+                client.send(&message[at..]);
+                client.expect_confirmation();
+                client.send_and_confirm("and one more");
+            },
+        );
+    }
+
+    #[test]
+    fn confirms_messages_merged_in_one_write() {
+        check(
+            "one `read` may bring several messages at once: keep the bytes after the current \
+             message for the next one (a `BufReader` created once per client does that). \
+             Book: The confirmation server › A stream has no messages",
+            || {
+                let server = confirm_server();
+                let mut client = server.connect();
+                client.send(&frames([&b"one"[..], "dois".as_bytes(), "три".as_bytes()]));
+                for _ in 0..3 {
+                    client.expect_confirmation();
+                }
+                client.disconnect();
+            },
+        );
+    }
+
+    #[rstest]
+    #[case::pieces_of_50(50)]
+    #[case::pieces_of_100(100)]
+    fn confirms_messages_merged_and_split(#[case] size: usize) {
+        check(
+            "message boundaries and read boundaries have nothing to do with each other: a \
+             read may end in the middle of one message and start the next. \
+             Book: The confirmation server › A stream has no messages",
+            move || {
+                let server = confirm_server();
+                let mut client = server.connect();
+                let bodies: [&[u8]; 4] = [b"alpha", "beta β".as_bytes(), b"", b"!DISCONNECT"];
+                client.send_in_pieces(&frames(bodies), size, true);
+                for _ in 0..4 {
+                    client.expect_confirmation();
+                }
+                client.expect_closed();
+            },
+        );
+    }
+
+    #[test]
+    fn confirms_an_empty_message() {
+        check(
+            "a length of 0 is a valid message with an empty body: confirm it, and read the \
+             next header right after it. Book: The confirmation server › A fixed-width header",
+            || {
+                let server = confirm_server();
+                let mut client = server.connect();
+                client.send_and_confirm("");
+                client.send_and_confirm("after the empty one");
+            },
+        );
+    }
+
+    #[test]
+    fn confirms_the_largest_message() {
+        check(
+            "65536 bytes is the limit itself, and allowed: reject only what is over it. \
+             A big body arrives in many reads. Book: The confirmation server › A fixed-width header",
+            || {
+                let server = confirm_server();
+                let mut client = server.connect();
+                client.send_and_confirm(&"é".repeat(32_768));
+                client.disconnect();
+            },
+        );
+    }
+
+    #[test]
+    fn the_bytes_on_the_wire() {
+        check(
+            "the server's replies are exactly `Msg received\\n`, once per message, and \
+             nothing else. Book: The confirmation server › The bytes on the wire",
+            || {
+                let server = confirm_server();
+                let mut client = server.connect();
+                let sent = frames(["Olá, mundo!".as_bytes(), b"!DISCONNECT"]);
+                client.send(&sent);
+                client.expect_confirmation();
+                client.expect_confirmation();
+                client.expect_closed();
+                let transcript = format!(
+                    "client -> server ({} bytes):\n{}\nserver -> client ({} bytes):\n{}",
+                    sent.len(),
+                    harness::hexdump(&sent),
+                    client.received().len(),
+                    harness::hexdump(client.received())
+                );
+                harness::snapshot_settings().bind(|| insta::assert_snapshot!("bytes_on_the_wire", transcript));
+            },
+        );
+    }
+}
+
+mod robustness {
+    use super::*;
+    use rstest::rstest;
+    use std::io::Read;
+    use std::time::Duration;
+
+    #[rstest]
+    #[case::empty("")]
+    #[case::leading_space(" 5")]
+    #[case::letters("five")]
+    #[case::plus_sign("+5")]
+    #[case::minus_sign("-5")]
+    #[case::digits_after_a_space("1 2")]
+    #[case::a_tab("5\t")]
+    #[case::a_newline("5\n")]
+    #[case::a_nul_byte("5\0")]
+    fn parse_header_rejects(#[case] text: &str) {
+        let text = text.to_string();
+        check(
+            "a valid header is one or more digits followed only by spaces; anything else is a \
+             `FrameError::BadHeader`. Check each byte yourself: `str::parse` accepts \"+5\", and \
+             `trim` hides leading spaces. Book: The confirmation server › A fixed-width header",
+            move || {
+                let bytes: [u8; 64] = raw_header(&text).try_into().expect("64 bytes");
+                let got = confirm::framing::parse_header(&bytes);
+                if !matches!(got, Err(FrameError::BadHeader(_))) {
+                    Failure::new("`parse_header` should reject this header with BadHeader")
+                        .field("header", show_bytes(&bytes))
+                        .field("got", format!("{got:?}"))
+                        .fail();
+                }
+            },
+        );
+    }
+
+    #[rstest]
+    #[case::one_over("65537")]
+    #[case::twenty_digits("99999999999999999999")]
+    #[case::sixty_digits(&"9".repeat(60))]
+    #[case::sixty_digits_with_leading_zeros(&format!("{}1", "0".repeat(59)))]
+    fn parse_header_limits_the_length(#[case] text: &str) {
+        let text = text.to_string();
+        let fits = text.trim_start_matches('0') == "1";
+        check(
+            "compare the length with MAX_BODY (65536) while you add up the digits, and never \
+             let the number overflow: sixty nines are `TooLong`, not a crash. \
+             Book: The confirmation server › A fixed-width header",
+            move || {
+                let bytes: [u8; 64] = raw_header(&text).try_into().expect("64 bytes");
+                let got = confirm::framing::parse_header(&bytes);
+                let good = if fits { matches!(got, Ok(1)) } else { matches!(got, Err(FrameError::TooLong(_))) };
+                if !good {
+                    Failure::new("`parse_header` read this header wrong")
+                        .field("header", show_bytes(&bytes))
+                        .field("expected", if fits { "Ok(1): leading zeros are fine" } else { "Err(TooLong(_))" })
+                        .field("got", format!("{got:?}"))
+                        .fail();
+                }
+            },
+        );
+    }
+
+    #[rstest]
+    #[case::empty("")]
+    #[case::leading_space(" 5")]
+    #[case::letters("five")]
+    #[case::plus_sign("+5")]
+    #[case::digits_after_a_space("1 2")]
+    fn refuses_a_malformed_header(#[case] text: &str) {
+        let text = text.to_string();
+        check(
+            "on a bad header, send `ERROR <reason>\\n`, close this connection (gracefully) and \
+             go back to `accept` for the next client. Book: The confirmation server › Errors in a protocol",
+            move || {
+                let server = confirm_server();
+                let mut client = server.connect();
+                // Just the header: a server that accepts it waits for a body.
+                client.send(&raw_header(&text));
+                client.expect_error_and_close();
+                expect_next_client_served(&server);
+            },
+        );
+    }
+
+    #[rstest]
+    #[case::one_over("65537")]
+    #[case::twenty_digits("99999999999999999999")]
+    #[case::sixty_digits(&"9".repeat(60))]
+    fn refuses_a_length_over_the_limit_before_the_body(#[case] text: &str) {
+        let text = text.to_string();
+        check(
+            "check the length against MAX_BODY as soon as the header is in, before reading \
+             (or allocating!) the body: the client has sent only the header and waits. \
+             Book: The confirmation server › A fixed-width header",
+            move || {
+                let server = confirm_server();
+                let mut client = server.connect();
+                client.send(&raw_header(&text));
+                client.expect_error_and_close();
+                expect_next_client_served(&server);
+            },
+        );
+    }
+
+    #[test]
+    fn refuses_a_body_that_is_not_utf8() {
+        check(
+            "the body must be UTF-8: turn `String::from_utf8`'s error into `FrameError::NotUtf8` \
+             and refuse the client; never `unwrap()` what a client sent. \
+             Book: The confirmation server › Errors in a protocol",
+            || {
+                let server = confirm_server();
+                let mut client = server.connect();
+                client.send(&frame(b"caf\xe9 in Latin-1"));
+                client.expect_error_and_close();
+                expect_next_client_served(&server);
+            },
+        );
+    }
+
+    #[test]
+    fn read_message_reports_what_went_wrong() {
+        check(
+            "`read_message` returns Ok(None) when the stream ends before a header, Truncated \
+             when it ends inside one or inside a body, NotUtf8 for a body that is not UTF-8. \
+             Book: The confirmation server › End of stream or !DISCONNECT",
+            || {
+                let whole = frame(b"twelve bytes");
+                let cases: [(&str, Vec<u8>, &str); 4] = [
+                    ("an empty stream", Vec::new(), "Ok(None)"),
+                    ("a stream that ends mid-header", whole[..20].to_vec(), "Err(Truncated)"),
+                    ("a stream that ends mid-body", whole[..70].to_vec(), "Err(Truncated)"),
+                    ("a body that is not UTF-8", frame(b"\xff\xfe"), "Err(NotUtf8)"),
+                ];
+                for (what, wire, expected) in cases {
+                    let got = confirm::framing::read_message(&mut support::Trickle::new(wire.clone(), 1));
+                    let good = match expected {
+                        "Ok(None)" => matches!(got, Ok(None)),
+                        "Err(Truncated)" => matches!(got, Err(FrameError::Truncated)),
+                        _ => matches!(got, Err(FrameError::NotUtf8)),
+                    };
+                    if !good {
+                        Failure::new(format!("`read_message` misread {what}"))
+                            .field("input", show_bytes(&wire))
+                            .field("expected", expected)
+                            .field("got", show_outcome(&got))
+                            .fail();
+                    }
+                }
+            },
+        );
+    }
+
+    #[test]
+    fn waits_for_the_whole_body() {
+        check(
+            "the header says how many bytes the body has: wait for all of them (`read_exact`) \
+             before you confirm; a first `read` may bring only 10 of 60000. \
+             Book: The confirmation server › read_exact, not read",
+            || {
+                let server = confirm_server();
+                let mut client = server.connect();
+                let body = vec![b'z'; 60_000];
+                client.send(&header(body.len()));
+                client.send(&body[..10]);
+                client.expect_silence(Duration::from_millis(300));
+                client.send(&body[10..]);
+                client.expect_confirmation();
+            },
+        );
+    }
+
+    #[test]
+    fn the_error_line_survives_bytes_sent_after_it() {
+        check(
+            "after the ERROR line, shut down writing and read (and throw away) what the client \
+             still sends before you drop the stream: closing with unread bytes makes the kernel \
+             send a reset (RST) instead of an orderly close, and a reset can destroy the ERROR line. Book: The confirmation server › Closing gracefully",
+            || {
+                let server = confirm_server();
+                let mut client = server.connect();
+                let mut wire = raw_header("not a length");
+                wire.extend(vec![b'x'; 100 * 1024]);
+                client.send(&wire);
+                client.expect_error_and_close();
+                expect_next_client_served(&server);
+            },
+        );
+    }
+
+    #[rstest]
+    #[case::silent("connects and leaves without a byte", b"".to_vec(), false)]
+    #[case::mid_header("leaves in the middle of a header", header(5)[..20].to_vec(), false)]
+    #[case::mid_body("leaves in the middle of a body", frame(b"a body cut short")[..70].to_vec(), false)]
+    #[case::without_disconnect("leaves after a message, without !DISCONNECT", frame(b"bye?"), false)]
+    #[case::half_closes_mid_header("stops sending in the middle of a header", header(5)[..20].to_vec(), true)]
+    fn a_client_that_vanishes_costs_nothing(#[case] what: &str, #[case] wire: Vec<u8>, #[case] half_close: bool) {
+        let what = what.to_string();
+        check(
+            "when `read` returns 0 the client has stopped sending: stop reading from it (in \
+             `handle_client` and in `refuse`'s drain loop; no `continue`) and go back to `accept`. Book: The confirmation server › End of stream or !DISCONNECT",
+            move || {
+                // The learner's server, on a thread whose CPU time can be read.
+                let (task_tx, task_rx) = std::sync::mpsc::channel();
+                let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+                let server = Server::start_with("confirm::serve", listener, move |listener| {
+                    let _ = task_tx.send(support::current_task());
+                    confirm::serve(listener)
+                });
+                let task = task_rx.recv_timeout(IO_DEADLINE).ok().flatten();
+                let cpu = || task.as_deref().and_then(support::thread_cpu_ticks);
+                let before = cpu();
+
+                let mut leaving = server.connect();
+                leaving.send(&wire);
+                if half_close {
+                    // Still here, still reading: only its sending side is closed.
+                    leaving.shutdown_write();
+                    leaving.expect_error_and_close();
+                } else {
+                    drop(leaving); // the connection closes
+                }
+
+                // The next client, read by hand so a spinning server is named as such.
+                let mut next = server.connect();
+                next.send_message("the next client");
+                let mut reply = [0u8; 13];
+                let mut stream = next.stream().try_clone().expect("clone a socket handle");
+                if let Err(e) = stream.read_exact(&mut reply) {
+                    let spent = cpu().zip(before).map(|(after, before)| after.saturating_sub(before));
+                    let mut failure = next
+                        .failure(&format!("after a client that {what}, the next client got no confirmation"))
+                        .field("error", if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) {
+                            format!("no reply within {} s", IO_DEADLINE.as_secs())
+                        } else {
+                            e.to_string()
+                        });
+                    if let Some(ticks) = spent {
+                        failure = failure.field(
+                            "server CPU",
+                            format!("{:.2} s meanwhile (a lot means a loop that spins on `read` returning 0)", ticks as f64 / 100.0),
+                        );
+                    }
+                    failure.fail();
+                }
+                if &reply != b"Msg received\n" {
+                    next.fail("expected the confirmation `Msg received\\n`", &show_bytes(&reply));
+                }
+                server.assert_running(&format!("a client that {what}"));
+
+                // Linux only: /proc tells how much CPU the server thread used. A
+                // correct server waits in `read`/`accept` and uses next to none.
+                if let (Some(before), Some(after)) = (before, cpu()) {
+                    let ticks = after.saturating_sub(before);
+                    if ticks > 10 {
+                        Failure::new(format!("the server thread used {:.2} s of CPU to deal with a client that {what}", ticks as f64 / 100.0))
+                            .field("likely", "a loop that keeps calling `read` after it returned 0 (end of stream) or an error")
+                            .fail();
+                    }
+                }
+            },
+        );
+    }
+}
+
+mod end_to_end {
+    use super::*;
+    use assert_cmd::Command;
+    use harness::{snapshot_settings, ServerProcess};
+    use predicates::prelude::*;
+    use std::time::Duration;
+
+    const SERVER: &str = env!("CARGO_BIN_EXE_confirm-server");
+    const CLIENT: &str = env!("CARGO_BIN_EXE_confirm-client");
+
+    fn transcript(command: &str, output: &std::process::Output) -> String {
+        format!(
+            "$ {command}\n--- status: {}\n--- stdout:\n{}--- stderr:\n{}",
+            output.status.code().map_or("killed".into(), |c| c.to_string()),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr),
+        )
+    }
+
+    #[test]
+    fn the_client_binary_talks_to_the_server_binary() {
+        check(
+            "`confirm-client` calls your `Connection::send` for each message; `confirm-server` \
+             calls your `serve`, which logs `<peer> says \"<text>\"`. Try it: `just run 03 server`, \
+             then `just run 03 client`. Book: The confirmation server › Talking to the server by hand",
+            || {
+                let mut server = ServerProcess::start(SERVER);
+                let addr = server.addr().to_string();
+                let output = Command::new(CLIENT).arg(&addr).timeout(IO_DEADLINE).output().expect("run confirm-client");
+                let text = transcript(&format!("confirm-client {addr}"), &output);
+                snapshot_settings().bind(|| insta::assert_snapshot!("client_transcript", text));
+                server.wait_for_line("connected", Duration::from_secs(3));
+                server.wait_for_line("says \"Olá, mundo!\"", Duration::from_secs(3));
+                server.wait_for_line("says \"Rust 🦀 speaks TCP\"", Duration::from_secs(3));
+            },
+        );
+    }
+
+    #[test]
+    fn the_interactive_client_sends_typed_lines() {
+        check(
+            "`confirm-client --interactive` sends each line of standard input and stops at `quit`; \
+             it needs your `Connection::send`. Book: The confirmation server › Talking to the server by hand",
+            || {
+                let mut server = ServerProcess::start(SERVER);
+                let addr = server.addr().to_string();
+                let output = Command::new(CLIENT)
+                    .args([addr.as_str(), "--interactive"])
+                    .write_stdin("Olá from the keyboard\n🦀\n\nquit\nnever sent\n")
+                    .timeout(IO_DEADLINE)
+                    .output()
+                    .expect("run confirm-client");
+                let text = transcript(&format!("confirm-client {addr} --interactive"), &output);
+                snapshot_settings().bind(|| insta::assert_snapshot!("interactive_transcript", text));
+                server.wait_for_line("says \"Olá from the keyboard\"", Duration::from_secs(3));
+            },
+        );
+    }
+
+    #[test]
+    fn the_interactive_client_disconnects_at_the_end_of_input() {
+        check(
+            "at the end of standard input the interactive client sends `!DISCONNECT` and exits 0. \
+             Book: The confirmation server › Talking to the server by hand",
+            || {
+                let server = ServerProcess::start(SERVER);
+                Command::new(CLIENT)
+                    .args([server.addr().to_string().as_str(), "--interactive"])
+                    .write_stdin("a last line without a newline")
+                    .timeout(IO_DEADLINE)
+                    .assert()
+                    .success()
+                    .stdout(predicate::str::contains("\"a last line without a newline\" (29 bytes) -> Msg received"))
+                    .stdout(predicate::str::contains("\"!DISCONNECT\" (11 bytes) -> Msg received"));
+            },
+        );
+    }
+
+    #[test]
+    fn the_server_binary_answers_by_hand() {
+        check(
+            "what `nc` or Python would send: a header typed with printf, a body, and the reply. \
+             Book: The confirmation server › Talking to the server by hand",
+            || {
+                let server = ServerProcess::start(SERVER);
+                let mut client: Client = server.connect();
+                client.send(format!("{:<64}{}", 5, "hello").as_bytes());
+                client.expect_confirmation();
+                client.send(b"oops");
+                client.shutdown_write();
+                let reason = client.expect_error_and_close();
+                if reason.is_empty() {
+                    Failure::new("the ERROR line should say what was wrong").fail();
+                }
+            },
+        );
+    }
+}

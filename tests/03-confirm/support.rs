@@ -1,0 +1,94 @@
+//! Helpers of lesson 03's checks that the shared harness does not have.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::mpsc::{self, Receiver};
+use std::thread;
+
+use harness::confirm::{HEADER_LEN, MAX_BODY};
+use harness::IO_DEADLINE;
+
+/// A reader that hands out at most `step` bytes per `read`, the way a socket
+/// does when the bytes arrive in small pieces.
+pub struct Trickle {
+    bytes: Vec<u8>,
+    at: usize,
+    step: usize,
+}
+
+impl Trickle {
+    pub fn new(bytes: Vec<u8>, step: usize) -> Trickle {
+        Trickle { bytes, at: 0, step: step.max(1) }
+    }
+}
+
+impl Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(self.step).min(self.bytes.len() - self.at);
+        buf[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// A correct confirmation server of the checks' own, to try the learner's
+/// client against. It serves one connection at a time and reports each body
+/// it receives, exactly as it came, on the returned channel.
+pub fn reference_server() -> (SocketAddr, Receiver<Vec<u8>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local addr");
+    let (tx, bodies) = mpsc::channel();
+    thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let _ = stream.set_read_timeout(Some(IO_DEADLINE));
+            let mut reader = BufReader::new(&stream);
+            let mut writer = &stream;
+            loop {
+                let mut header = [0u8; HEADER_LEN];
+                if reader.read_exact(&mut header).is_err() {
+                    break;
+                }
+                let text = String::from_utf8_lossy(&header);
+                let Some(len) = text.trim_end().parse::<usize>().ok().filter(|&n| n <= MAX_BODY) else {
+                    let _ = writer.write_all(format!("ERROR bad header {text:?}\n").as_bytes());
+                    break;
+                };
+                let mut body = vec![0u8; len];
+                if reader.read_exact(&mut body).is_err() {
+                    break;
+                }
+                let bye = body == b"!DISCONNECT";
+                let _ = tx.send(body);
+                let _ = writer.write_all(b"Msg received\n");
+                if bye {
+                    break;
+                }
+            }
+            // Read what is left before closing (see the book, "Closing gracefully").
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+            let _ = reader.fill_buf();
+        }
+    });
+    (addr, bodies)
+}
+
+/// CPU time (user + system) used so far by one thread of this process, in
+/// clock ticks (usually 1/100 s), read from `/proc/self/task/<tid>/stat`.
+/// `None` where there is no such file (not Linux).
+pub fn thread_cpu_ticks(task: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{task}/stat")).ok()?;
+    // The command name, field 2, is in parentheses and may hold spaces: count
+    // fields after its closing parenthesis. utime and stime are fields 14, 15.
+    let after = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(utime + stime)
+}
+
+/// The id of the calling thread, as `/proc` names it (`None` off Linux).
+pub fn current_task() -> Option<String> {
+    let link = std::fs::read_link("/proc/thread-self").ok()?;
+    // "<pid>/task/<tid>"
+    link.to_str()?.rsplit('/').next().map(str::to_string)
+}
