@@ -30,6 +30,10 @@ reset lesson *flags:
 run lesson program *args:
     {{course}} run {{lesson}} {{program}} {{args}}
 
+# Run one of the reference solution's programs, e.g. `just run-solution 2 server`
+run-solution lesson program *args:
+    {{course}} run-solution {{lesson}} {{program}} {{args}}
+
 # A table of every lesson and how many of its checks pass
 progress:
     {{course}} progress

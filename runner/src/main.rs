@@ -9,6 +9,7 @@
 //! course diff NN               the learner's lesson against the reference
 //! course reset NN [--yes]      the lesson back to its stub, after asking
 //! course run NN ROLE [ARGS…]   a lesson's binary (server, client, …)
+//! course run-solution NN ROLE … the same program from the reference solution
 //! course verify [NN…]          maintainers: solutions pass, stubs fail, check by check
 //! course book-serve            build the book, serve it and open it in a browser
 //! course book-check            maintainers: the book's includes and build are clean
@@ -35,7 +36,8 @@ fn main() -> ExitCode {
         ["progress"] => progress(),
         ["diff", n] => with_lesson(n, diff),
         ["reset", n, rest @ ..] => with_lesson(n, |l| reset(l, rest.contains(&"--yes"))),
-        ["run", n, role, rest @ ..] => with_lesson(n, |l| run(l, role, rest)),
+        ["run", n, role, rest @ ..] => with_lesson(n, |l| run(l, Side::Lesson, role, rest)),
+        ["run-solution", n, role, rest @ ..] => with_lesson(n, |l| run(l, Side::Solution, role, rest)),
         ["verify"] => verify::verify(&lessons::all()),
         ["verify", ns @ ..] => {
             let found: Result<Vec<Lesson>, String> = ns.iter().map(|n| lessons::find(n)).collect();
@@ -50,7 +52,7 @@ fn main() -> ExitCode {
             true
         }
         _ => complain(&format!(
-            "usage: course check NN | solution NN | progress | diff NN | reset NN | run NN ROLE [ARGS…] | verify [NN…] | book-check | lessons\n(got: {})",
+            "usage: course check NN | solution NN | progress | diff NN | reset NN | run NN ROLE [ARGS…] | run-solution NN ROLE [ARGS…] | verify [NN…] | book-check | book-serve | lessons\n(got: {})",
             args.join(" ")
         )),
     };
@@ -150,7 +152,7 @@ fn git_ok(args: &[&str]) -> bool {
     Command::new("git").current_dir(root()).args(args).output().is_ok_and(|o| o.status.success())
 }
 
-fn run(lesson: &Lesson, role: &str, args: &[&str]) -> bool {
+fn run(lesson: &Lesson, side: Side, role: &str, args: &[&str]) -> bool {
     let binaries = lesson.binaries();
     let chosen = binaries.iter().find(|b| *b == role || b.ends_with(&format!("-{role}")));
     let Some(binary) = chosen else {
@@ -158,7 +160,7 @@ fn run(lesson: &Lesson, role: &str, args: &[&str]) -> bool {
     };
     let status = Command::new(env!("CARGO"))
         .args(["run", "--quiet"])
-        .args(lesson.cargo_args(Side::Lesson))
+        .args(lesson.cargo_args(side))
         .args(["--bin", binary, "--"])
         .args(args)
         .status();
