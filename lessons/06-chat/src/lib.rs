@@ -1,0 +1,330 @@
+//! Lesson 06: the chat room.
+//!
+//! Everyone who connects is asked for a nickname; once in the room, every line
+//! they type reaches everyone else as `[name] text`, and the room is told who
+//! joins and who leaves with lines that start with `* `.
+//!
+//! - One thread per connection reads that user's lines.
+//! - The room (who is in, and how to reach them) is shared behind one lock.
+//! - Each user has a bounded queue of lines to send and a writer thread of its
+//!   own, so a user who stops reading never holds up anyone else.
+//!
+//! What the server sends, line by line (each ends in `\n`):
+//!
+//! | when                                   | to whom        | the line                                        |
+//! |----------------------------------------|----------------|-------------------------------------------------|
+//! | a client connects                      | it             | [`PROMPT`]                                      |
+//! | its nickname is refused (then close)   | it             | `* cannot join: <why>`                          |
+//! | it joins                               | it             | `* in the room: ana, bob` or `… nobody yet`     |
+//! | it joins                               | everyone else  | `* <name> joined`                               |
+//! | it says `text`                         | everyone else  | `[<name>] text`                                 |
+//! | it sends more than [`MAX_LINE`] bytes  | it             | `* line too long (max 1000 bytes); not sent`    |
+//! | it sends a line that is not UTF-8      | it             | `* that line is not valid UTF-8; not sent`      |
+//! | it sends `/who`                        | it             | `* in the room: ana, bob` (itself included)     |
+//! | it sends another `/command`            | it             | `* unknown command /x: try /who or /quit`       |
+//! | it sends `/quit` (then close)          | it             | `* bye, <name>`                                 |
+//! | it leaves (`/quit`, end, error)        | everyone else  | `* <name> left`                                 |
+//!
+//! Lines are UTF-8; a `\r` before the `\n` is dropped; blank lines are ignored.
+//! Names in lists are sorted.
+//!
+//! Your turn: replace each `todo!()` below, then run `just check 06`. The
+//! constants, [`LineReader`] and [`NickError`] are given.
+//! Book: "The chat room".
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+// You will also need `std::sync::{mpsc, Arc}`, `std::thread` and `std::net::Shutdown`.
+
+/// Where `chat-server` listens when no address is given.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:5006";
+
+/// The longest line accepted, in bytes, not counting its `\n` (or `\r\n`).
+pub const MAX_LINE: usize = 1000;
+
+/// The longest nickname, in characters (not bytes: "João" is 4 characters, 5 bytes).
+pub const MAX_NICKNAME: usize = 16;
+
+/// How many lines may wait in one user's outgoing queue: at most about 1 MB
+/// per user. A user whose queue is full is not keeping up, and is disconnected
+/// (see [`Room::say`]).
+pub const QUEUE_LEN: usize = 1024;
+
+/// The first line the server sends: any text will do, as long as it asks.
+pub const PROMPT: &str = "* welcome to the chat room! what is your nickname? (1 to 16 letters or digits)";
+
+/// How long the client waits for the server to close after the user is done.
+pub const QUIT_GRACE: Duration = Duration::from_secs(2);
+
+/// What [`LineReader::next_line`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incoming {
+    /// A complete line of UTF-8, without its `\n` or `\r\n`.
+    Line(String),
+    /// A line of more than [`MAX_LINE`] bytes. It has been read to its end and
+    /// thrown away, so the next call starts at the next line.
+    TooLong,
+    /// A line that is not valid UTF-8, thrown away.
+    NotUtf8,
+    /// The end of the stream. An unfinished last line (no `\n`) is dropped.
+    End,
+}
+
+/// Reads lines of at most [`MAX_LINE`] bytes from a stream, and never holds
+/// more than that in memory, whatever the other side sends.
+///
+/// `BufRead::read_line` would do, for a peer we trust: it reads until it finds
+/// a `\n`, growing its `String` for as long as it takes. A client that sends a
+/// gigabyte without a newline would make it allocate a gigabyte.
+pub struct LineReader<R> {
+    inner: BufReader<R>,
+}
+
+impl<R: Read> LineReader<R> {
+    pub fn new(inner: R) -> Self {
+        LineReader { inner: BufReader::new(inner) }
+    }
+
+    /// Reads the next line.
+    pub fn next_line(&mut self) -> io::Result<Incoming> {
+        // At most the text, a `\r` and the `\n`: `take` stops `read_until` there.
+        let limit = MAX_LINE as u64 + 2;
+        let mut line = Vec::new();
+        let n = (&mut self.inner).take(limit).read_until(b'\n', &mut line)?;
+        if line.last() != Some(&b'\n') {
+            if (n as u64) < limit {
+                return Ok(Incoming::End); // the stream ended, maybe in the middle of a line
+            }
+            self.skip_rest_of_line()?;
+            return Ok(Incoming::TooLong);
+        }
+        line.pop();
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        if line.len() > MAX_LINE {
+            return Ok(Incoming::TooLong);
+        }
+        Ok(String::from_utf8(line).map_or(Incoming::NotUtf8, Incoming::Line))
+    }
+
+    /// Throws away bytes up to and including the next `\n`, a buffer at a time.
+    fn skip_rest_of_line(&mut self) -> io::Result<()> {
+        loop {
+            let buffered = self.inner.fill_buf()?;
+            if buffered.is_empty() {
+                return Ok(()); // end of stream; the next call reports it
+            }
+            match buffered.iter().position(|&b| b == b'\n') {
+                Some(at) => {
+                    self.inner.consume(at + 1);
+                    return Ok(());
+                }
+                None => {
+                    let all = buffered.len();
+                    self.inner.consume(all);
+                }
+            }
+        }
+    }
+}
+
+/// Why a nickname was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NickError {
+    Empty,
+    TooLong,
+    /// The first character that is neither a letter nor a digit.
+    NotAlphanumeric(char),
+    /// Someone in the room already has it.
+    Taken,
+}
+
+impl fmt::Display for NickError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NickError::Empty => write!(f, "a nickname needs at least one letter or digit"),
+            NickError::TooLong => write!(f, "a nickname has at most {MAX_NICKNAME} characters"),
+            // `{c:?}` shows a newline or a tab as `'\n'` or `'\t'`: never raw.
+            NickError::NotAlphanumeric(c) => write!(f, "a nickname has only letters and digits, and {c:?} is neither"),
+            NickError::Taken => write!(f, "that nickname is taken"),
+        }
+    }
+}
+
+impl std::error::Error for NickError {}
+
+/// Checks a nickname: 1 to [`MAX_NICKNAME`] characters, each a letter or a digit
+/// in any script: `char::is_alphanumeric` says which ("João" and "李雷" pass).
+///
+/// - Count characters with `name.chars().count()`, not bytes: `"João".len()` is 5.
+/// - Return the first character that is not alphanumeric in
+///   `NickError::NotAlphanumeric`, so the user learns what was wrong.
+/// - `NickError::Taken` is not decided here: only the room knows who is in it.
+///
+/// Letters and digits only also keeps the room honest: no space, `*`, `[`, `]`
+/// or newline in a name means nobody can pose as someone else or as a notice.
+///
+/// Book: The chat room › Nicknames.
+pub fn validate_nickname(name: &str) -> Result<(), NickError> {
+    todo!("check that {name:?} has 1 to {MAX_NICKNAME} characters, all alphanumeric")
+}
+
+/// One user in the room: how to send them a line (their queue), and their
+/// socket, so the room can hang up on them if they stop reading.
+pub struct Member {
+    pub outbox: SyncSender<String>,
+    pub stream: TcpStream,
+}
+
+/// The users who have joined, by nickname. Shared by every connection's thread
+/// as `Arc<Mutex<Room>>`; each method is called with the lock held (see
+/// [`lock`]), so each is one indivisible step as far as other threads can tell.
+///
+/// The one rule: nothing here may wait. Put lines into the members' queues
+/// with `try_send`, which returns at once, and never write to a socket here: a
+/// write to a user who does not read blocks, and everyone waits for the lock.
+///
+/// You will want a helper, say `fn send_to_others(&self, from: &str, line: &str)`,
+/// that `try_send`s a line to every member but `from`. When `try_send` fails,
+/// the queue is full (that user has not read the last [`QUEUE_LEN`] lines) or
+/// their writer thread has ended: shut their socket down
+/// (`member.stream.shutdown(Shutdown::Both)`). That wakes their own thread,
+/// which then leaves the room the usual way. Only a connection's own thread
+/// adds or removes its user.
+///
+/// Book: The chat room › Shared state: the room.
+#[derive(Default)]
+pub struct Room {
+    members: HashMap<String, Member>,
+}
+
+impl Room {
+    pub fn new() -> Room {
+        Room::default()
+    }
+
+    /// Adds `name` to the room, all in one step (the caller holds the lock):
+    ///
+    /// 1. if `name` is already in the room, return `Err(NickError::Taken)`;
+    /// 2. queue `* in the room: ana, bob` (the others, sorted; `* in the room:
+    ///    nobody yet` when there are none) for the newcomer, on `outbox`;
+    /// 3. queue `* <name> joined` for everyone else;
+    /// 4. insert the newcomer.
+    ///
+    /// Book: The chat room › Races.
+    pub fn join(&mut self, name: &str, outbox: SyncSender<String>, stream: TcpStream) -> Result<(), NickError> {
+        let _ = (&outbox, &stream);
+        todo!("add {name} to a room of {} members, as described above", self.members.len())
+    }
+
+    /// Removes `name` and queues `* <name> left` for everyone else. Does
+    /// nothing when `name` is not in the room.
+    ///
+    /// Book: The chat room › Leaving.
+    pub fn leave(&mut self, name: &str) {
+        todo!("remove {name} from the {} members and tell the others", self.members.len())
+    }
+
+    /// Queues `[<from>] <text>` for everyone but `from`.
+    ///
+    /// Book: The chat room › Broadcast.
+    pub fn say(&mut self, from: &str, text: &str) {
+        todo!("queue `[{from}] {text}` for everyone else")
+    }
+
+    /// Who is in the room, sorted (for the room list and `/who`).
+    pub fn names(&self) -> Vec<String> {
+        todo!("the {} nicknames, sorted", self.members.len())
+    }
+}
+
+/// Locks the room. A thread that panicked while holding the lock "poisons" it;
+/// the room's data is still sound (no method leaves it half-changed), so the
+/// others carry on instead of panicking one after another. Use it as
+/// `lock(&room).say(name, &text)`: the lock is released at the end of the statement.
+pub fn lock(room: &Mutex<Room>) -> MutexGuard<'_, Room> {
+    room.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Serves the chat room forever: one shared room (`Arc::new(Mutex::new(Room::new()))`),
+/// and for each accepted connection a thread running [`handle_connection`]
+/// with its own clone of the `Arc`.
+///
+/// - `thread::spawn` panics if the system refuses a new thread;
+///   `thread::Builder::new().spawn(…)` returns the error instead: log it and go on.
+/// - One client's error is that client's problem: never end `serve` with `?` on it.
+///
+/// Book: The chat room › One thread per connection.
+pub fn serve(listener: TcpListener) -> io::Result<()> {
+    todo!("accept connections on {listener:?} and serve each on its own thread, sharing one Room")
+}
+
+/// One connection, from the prompt to the goodbye.
+///
+/// 1. Write [`PROMPT`] and a `\n`. Read lines with a [`LineReader`] over a
+///    clone of the stream (`stream.try_clone()`), never with `read_line`.
+/// 2. The first line is the nickname. `End`: the client left, return. A bad
+///    name (`validate_nickname`, or a line that was `TooLong` or `NotUtf8`):
+///    write `* cannot join: <why>` and return (the stream closes when dropped).
+/// 3. Make the user's queue, `mpsc::sync_channel(QUEUE_LEN)`, and spawn its
+///    writer thread ([`write_lines`]) with the receiver and a clone of the stream.
+///    From now on, every line to this user goes through the queue.
+/// 4. `lock(room).join(…)`; if the name is taken, queue `* cannot join: …` and finish.
+/// 5. Read lines until the user leaves:
+///    `TooLong` → `* line too long (max 1000 bytes); not sent` to the user;
+///    `NotUtf8` → `* that line is not valid UTF-8; not sent` to the user;
+///    blank lines → nothing; `/quit` → `* bye, <name>` to the user, then leave;
+///    `/who` → `* in the room: <everyone, sorted>` to the user;
+///    another `/…` → `* unknown command /…: try /who or /quit` to the user;
+///    anything else → `lock(room).say(name, &text)`.
+///    Send to the user with `try_send` too: a full queue means they do not read.
+/// 6. However it ended (`/quit`, `End`, an error): `lock(room).leave(&name)`,
+///    drop your sender, and `join()` the writer thread, so that lines already
+///    queued are sent before the connection closes.
+///
+/// Book: The chat room › One writer per client.
+pub fn handle_connection(stream: TcpStream, room: &Mutex<Room>) -> io::Result<()> {
+    let _ = room;
+    todo!("greet {stream:?}, take a nickname, join, relay lines, leave")
+}
+
+/// The writer thread of one user: writes each line from `outbox`, with a `\n`,
+/// in order, until the queue ends (every sender was dropped: a `for` loop over
+/// the receiver stops) or a write fails. Then shut the stream down both ways
+/// (`Shutdown::Both`): that wakes the user's reading thread if it still waits.
+///
+/// Book: The chat room › One writer per client.
+pub fn write_lines(stream: TcpStream, outbox: Receiver<String>) {
+    todo!("write each line of {outbox:?} to {stream:?}, then shut it down")
+}
+
+/// The interactive client: sends each line of `input` to the server at `addr`
+/// and writes whatever the server sends to `output`, on two threads at once.
+///
+/// - One thread reads `input` line by line (`read_until(b'\n', …)`) and sends
+///   each line, ending in `\n`. After sending `/quit`, it stops; at the end of
+///   input (0 bytes read: Ctrl-D) it shuts down writing (`Shutdown::Write`), which
+///   the server takes as "gone".
+/// - The other copies what arrives (`read` into a buffer, `write_all` + `flush`
+///   to `output`) until the server closes (a read of 0).
+/// - Both send a message on one `mpsc::channel` when they end. Return when the
+///   server side ends (the input thread may still be waiting for the keyboard;
+///   it ends with the program). When the input side ends first, wait at most
+///   [`QUIT_GRACE`] for the server to close (`recv_timeout`), else shut the
+///   stream down yourself.
+///
+/// Book: The chat room › The client.
+pub fn run_client(
+    addr: SocketAddr,
+    input: impl BufRead + Send + 'static,
+    output: impl Write + Send + 'static,
+) -> io::Result<()> {
+    let _ = (input, output, QUIT_GRACE);
+    todo!("connect to {addr}, then send typed lines and print incoming ones on two threads")
+}
