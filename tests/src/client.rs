@@ -1,6 +1,7 @@
 //! A test client whose every operation has a deadline and whose every failure
 //! says what was sent and what came back.
 
+use std::collections::VecDeque;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::{Arc, Condvar, Mutex};
@@ -19,8 +20,9 @@ pub struct Client {
     deadline: Duration,
     sent: Vec<u8>,
     received: Vec<u8>,
-    /// Bytes received but not yet handed to the check.
-    unread: Vec<u8>,
+    /// Bytes received but not yet handed to the check (a deque: lines are
+    /// taken from the front, and checks may read thousands of them).
+    unread: VecDeque<u8>,
     server: Option<Arc<Fate>>,
 }
 
@@ -79,7 +81,7 @@ impl Client {
             deadline: IO_DEADLINE,
             sent: Vec::new(),
             received: Vec::new(),
-            unread: Vec::new(),
+            unread: VecDeque::new(),
             server,
         };
         client.apply_deadline();
@@ -218,12 +220,12 @@ impl Client {
             }
             match self.read_more(started) {
                 Ok(0) => {
-                    let partial = show_bytes(&self.unread);
+                    let partial = show_bytes(&self.unread_bytes());
                     self.fail("expected a line ending in \\n, but the server closed the connection", &partial)
                 }
                 Ok(_) => {}
                 Err(e) if is_timeout(&e) => {
-                    let partial = show_bytes(&self.unread);
+                    let partial = show_bytes(&self.unread_bytes());
                     self.fail("expected a line ending in \\n, but none came in time", &partial)
                 }
                 Err(e) => self.fail_io("reading a line failed", e),
@@ -236,10 +238,10 @@ impl Client {
         let started = Instant::now();
         loop {
             match self.read_more(started) {
-                Ok(0) => return std::mem::take(&mut self.unread),
+                Ok(0) => return Vec::from(std::mem::take(&mut self.unread)),
                 Ok(_) => {}
                 Err(e) if is_timeout(&e) => {
-                    let got = show_bytes(&self.unread);
+                    let got = show_bytes(&self.unread_bytes());
                     self.fail("expected the server to close the connection (end of stream), but it stayed open", &got)
                 }
                 Err(e) => self.fail_io("reading to the end of the stream failed", e),
@@ -259,7 +261,7 @@ impl Client {
     /// Expects nothing to arrive for `quiet`; fails on bytes or a close.
     pub fn expect_silence(&mut self, quiet: Duration) {
         if !self.unread.is_empty() {
-            let got = show_bytes(&self.unread);
+            let got = show_bytes(&self.unread_bytes());
             self.fail("expected nothing to arrive, but bytes came", &got);
         }
         let _ = self.stream.set_read_timeout(Some(quiet));
@@ -279,6 +281,10 @@ impl Client {
         }
     }
 
+    fn unread_bytes(&self) -> Vec<u8> {
+        self.unread.iter().copied().collect()
+    }
+
     /// One read into the buffer, with the time left of this operation's deadline.
     fn read_more(&mut self, started: Instant) -> io::Result<usize> {
         let left = self.deadline.saturating_sub(started.elapsed());
@@ -286,10 +292,10 @@ impl Client {
             return Err(io::Error::new(ErrorKind::TimedOut, "deadline passed"));
         }
         self.stream.set_read_timeout(Some(left))?;
-        let mut buf = vec![0u8; 64 * 1024];
+        let mut buf = [0u8; 16 * 1024];
         let n = self.stream.read(&mut buf)?;
         self.received.extend_from_slice(&buf[..n]);
-        self.unread.extend_from_slice(&buf[..n]);
+        self.unread.extend(&buf[..n]);
         Ok(n)
     }
 
@@ -313,7 +319,7 @@ impl Client {
 
     fn fail_short(&self, wanted: usize, why: &str) -> ! {
         let what = format!("expected {wanted} bytes, but {why} after {} of them", self.unread.len());
-        self.fail(&what, &show_bytes(&self.unread))
+        self.fail(&what, &show_bytes(&self.unread_bytes()))
     }
 
     fn fail_io(&self, what: &str, e: io::Error) -> ! {
