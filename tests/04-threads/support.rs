@@ -1,0 +1,108 @@
+//! Helpers of lesson 04's checks: a gate for many client threads, waiting for
+//! the shared count, calling learner code that must not block, and counting
+//! the threads a pool started.
+
+use std::any::Any;
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use harness::Failure;
+
+/// A meeting point: each client thread arrives and waits until all have
+/// arrived, or the deadline passes (then it gives up instead of hanging).
+#[derive(Clone)]
+pub struct Gate {
+    inner: Arc<(Mutex<usize>, Condvar)>,
+    expected: usize,
+}
+
+impl Gate {
+    pub fn new(expected: usize) -> Gate {
+        Gate { inner: Arc::new((Mutex::new(0), Condvar::new())), expected }
+    }
+
+    /// Arrives; returns whether everyone arrived within `deadline`.
+    pub fn arrive_and_wait(&self, deadline: Duration) -> bool {
+        let (count, changed) = &*self.inner;
+        let mut arrived = count.lock().unwrap_or_else(|p| p.into_inner());
+        *arrived += 1;
+        changed.notify_all();
+        let (arrived, _) =
+            changed.wait_timeout_while(arrived, deadline, |n| *n < self.expected).unwrap_or_else(|p| p.into_inner());
+        *arrived >= self.expected
+    }
+}
+
+/// Calls `f` on a thread of its own and waits at most `deadline`.
+/// `Ok(value)`, `Err(None)` if it is still running at the deadline, or
+/// `Err(Some(panic))` if it panicked.
+#[allow(clippy::type_complexity)]
+pub fn call_within<T: Send + 'static>(
+    deadline: Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Option<Box<dyn Any + Send>>> {
+    let (done, outcome) = mpsc::channel();
+    // A "course:" name: the harness reports this thread's panics in the check's
+    // failure instead of printing them on their own.
+    let handle = thread::Builder::new()
+        .name("course:call".into())
+        .spawn(move || {
+            let _ = done.send(f());
+        })
+        .expect("start a thread");
+    match outcome.recv_timeout(deadline) {
+        Ok(value) => Ok(value),
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(None),
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err(handle.join().err()),
+    }
+}
+
+/// Reads `read()` until it returns `expected`, for at most two seconds: a
+/// client thread counts itself out a moment after its socket is closed.
+pub fn expect_count(read: impl Fn() -> usize, expected: usize, after: &str) {
+    let started = Instant::now();
+    loop {
+        let now = read();
+        if now == expected {
+            return;
+        }
+        if started.elapsed() > Duration::from_secs(2) {
+            Failure::new(format!("`stats.active()` is {now}, but {expected} clients are connected"))
+                .field("after", after)
+                .field("waited", "2 s for the count to change")
+                .fail();
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// How many threads of this process have a name starting with `prefix`
+/// (Linux: /proc/self/task/*/comm, names cut to 15 bytes). `None` elsewhere.
+pub fn threads_named(prefix: &str) -> Option<usize> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+    let count = tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("comm")).ok())
+        .filter(|comm| comm.trim_end().starts_with(prefix))
+        .count();
+    Some(count)
+}
+
+/// Waits up to `deadline` for no thread named `prefix…` to be left; returns
+/// how many are still there (a joined thread may linger for a few
+/// microseconds in /proc after its join returns).
+pub fn threads_left(prefix: &str, deadline: Duration) -> usize {
+    let started = Instant::now();
+    loop {
+        let left = threads_named(prefix).unwrap_or(0);
+        if left == 0 || started.elapsed() > deadline {
+            return left;
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+}
