@@ -62,26 +62,58 @@ impl fmt::Display for Failure {
 }
 
 /// Shows bytes the way a person wants to read them in a failure: as a string
-/// literal with escapes when they are mostly text, and cut short when long.
+/// literal with escapes, cut short when long, with long runs of one byte
+/// folded (`{62 × ' '}`), so that the padding of a header does not hide the
+/// body that follows it.
 ///
-/// `b"hi\n"` shows as `"hi\n" (3 bytes)`; 1 MiB shows its first 48 bytes and
-/// the total.
+/// `b"hi\n"` shows as `"hi\n" (3 bytes)`; a 64-byte header `15` plus its body
+/// as `"15{62 × ' '}client 1: hello" (79 bytes)`.
 pub fn show_bytes(bytes: &[u8]) -> String {
+    /// Bytes shown before the rest is cut, not counting folded runs.
     const SHOWN: usize = 48;
-    let head = &bytes[..bytes.len().min(SHOWN)];
+    /// A run at least this long is folded.
+    const RUN: usize = 8;
+    let run_at = |i: usize| bytes[i..].iter().take_while(|&&b| b == bytes[i]).count();
+
     let mut text = String::from("\"");
-    for chunk in head.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            let _ = write!(text, "{}", c.escape_debug());
+    let (mut i, mut shown) = (0, 0);
+    while i < bytes.len() && shown < SHOWN {
+        let run = run_at(i);
+        if run >= RUN {
+            let _ = write!(text, "{{{run} × {}}}", one_byte(bytes[i]));
+            i += run;
+            shown += RUN;
+            continue;
         }
-        for b in chunk.invalid() {
-            let _ = write!(text, "\\x{b:02x}");
+        // Plain bytes up to the next foldable run, the end, or the budget.
+        let mut end = i + 1;
+        while end < bytes.len() && end - i < SHOWN - shown && run_at(end) < RUN {
+            end += 1;
         }
+        for chunk in bytes[i..end].utf8_chunks() {
+            for c in chunk.valid().chars() {
+                let _ = write!(text, "{}", c.escape_debug());
+            }
+            for b in chunk.invalid() {
+                let _ = write!(text, "\\x{b:02x}");
+            }
+        }
+        shown += end - i;
+        i = end;
     }
     text.push('"');
-    let more = if bytes.len() > SHOWN { "…" } else { "" };
+    let more = if i < bytes.len() { "…" } else { "" };
     let unit = if bytes.len() == 1 { "byte" } else { "bytes" };
     format!("{text}{more} ({} {unit})", bytes.len())
+}
+
+/// One byte inside a folded run: `' '`, `'x'` or `\x00`.
+fn one_byte(b: u8) -> String {
+    if b.is_ascii_graphic() || b == b' ' {
+        format!("'{}'", (b as char).escape_debug())
+    } else {
+        format!("\\x{b:02x}")
+    }
 }
 
 #[cfg(test)]
@@ -93,8 +125,14 @@ mod tests {
         assert_eq!(show_bytes(b"hi\n"), r#""hi\n" (3 bytes)"#);
         assert_eq!(show_bytes(&[0xff]), r#""\xff" (1 byte)"#);
         assert_eq!(show_bytes("ação".as_bytes()), r#""ação" (6 bytes)"#);
-        let long = show_bytes(&[b'a'; 100]);
-        assert!(long.ends_with("…\" (100 bytes)") || long.ends_with("\"… (100 bytes)"), "{long}");
+        assert_eq!(show_bytes(&[b'a'; 100]), r#""{100 × 'a'}" (100 bytes)"#);
+        let long: Vec<u8> = (0..100u8).map(|i| b'a' + i % 26).collect();
+        assert!(show_bytes(&long).ends_with("\"… (100 bytes)"), "{}", show_bytes(&long));
+        let mut framed = b"15".to_vec();
+        framed.resize(64, b' ');
+        framed.extend_from_slice(b"client 1: hello");
+        assert_eq!(show_bytes(&framed), r#""15{62 × ' '}client 1: hello" (79 bytes)"#);
+        assert_eq!(show_bytes(&[0; 9]), r#""{9 × \x00}" (9 bytes)"#);
     }
 
     #[test]
