@@ -4,6 +4,9 @@
 
 set windows-shell := ["powershell.exe", "-NoLogo", "-NoProfile", "-Command"]
 
+# COURSE_ROOT tells the runner which checkout it works on (see runner/src/lessons.rs).
+export COURSE_ROOT := justfile_directory()
+
 course := "cargo run --quiet --package course-runner --"
 
 # List the recipes
@@ -18,9 +21,9 @@ check lesson *flags:
 solution lesson *flags:
     {{course}} solution {{lesson}} {{flags}}
 
-# Show what differs between your lesson and the reference solution
-diff lesson:
-    {{course}} diff {{lesson}}
+# Show what differs between your code and the reference solution (--all: comments too)
+diff lesson *flags:
+    {{course}} diff {{lesson}} {{flags}}
 
 # Put a lesson back to its stub (asks first; --yes to skip the question)
 reset lesson *flags:

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, IsTerminal};
 use std::process::{Command, Stdio};
 
 use crate::lessons::{Lesson, Side};
@@ -31,19 +31,19 @@ pub struct Run {
     pub ran: bool,
 }
 
-/// How much of libtest's output to pass through while the checks run.
+/// How much of the checks' output to pass through while they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Echo {
     /// Nothing: the runner prints its own summary (`progress`, `verify`).
     Quiet,
-    /// One line per check, as it finishes; failure details are kept for the summary.
-    Lines,
-    /// Everything libtest prints.
+    /// Cargo's messages (compiling, errors) and a line when the checks start;
+    /// the results and failure details are kept for the runner's summary.
+    Brief,
+    /// Everything cargo and libtest print.
     All,
 }
 
 /// Builds (if needed) and runs the checks of `lesson` on `side`.
-/// Cargo's own messages (compiling, errors) go to stderr as usual unless quiet.
 pub fn run(lesson: &Lesson, side: Side, echo: Echo, filter: Option<&str>) -> Run {
     let mut cmd = Command::new(env!("CARGO"));
     cmd.arg("test").args(lesson.cargo_args(side)).args(["--test", "check"]);
@@ -52,11 +52,11 @@ pub fn run(lesson: &Lesson, side: Side, echo: Echo, filter: Option<&str>) -> Run
         cmd.arg(f);
     }
     // Learners never update snapshots: a mismatch fails with a diff and writes nothing.
-    cmd.env("INSTA_UPDATE", "no").env("RUST_BACKTRACE", "0").stdout(Stdio::piped()).stderr(if echo == Echo::Quiet {
-        Stdio::piped()
-    } else {
-        Stdio::inherit()
-    });
+    cmd.env("INSTA_UPDATE", "no").env("RUST_BACKTRACE", "0").stdout(Stdio::piped()).stderr(Stdio::piped());
+    // Cargo's stderr is piped through us; keep its colours when ours is a terminal.
+    if std::io::stderr().is_terminal() && std::env::var_os("CARGO_TERM_COLOR").is_none() {
+        cmd.env("CARGO_TERM_COLOR", "always");
+    }
 
     let mut child = match cmd.spawn() {
         Ok(child) => child,
@@ -65,33 +65,35 @@ pub fn run(lesson: &Lesson, side: Side, echo: Echo, filter: Option<&str>) -> Run
             return Run::default();
         }
     };
-    // Cargo's stderr, when piped, is drained on a thread so it never blocks.
-    let stderr = child.stderr.take().map(|mut err| {
-        std::thread::spawn(move || {
-            let mut sink = Vec::new();
-            let _ = std::io::Read::read_to_end(&mut err, &mut sink);
-        })
+    // Cargo's stderr is passed on line by line as it comes (so compiling shows
+    // progress), less its "test failed, to rerun pass …" advice: the runner's
+    // summary says what to do next.
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let forward = echo != Echo::Quiet;
+    let stderr = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if forward && (echo == Echo::All || !line.contains("test failed, to rerun pass")) {
+                eprintln!("{line}");
+            }
+        }
     });
 
     let stdout = child.stdout.take().expect("stdout is piped");
     let mut lines = Vec::new();
-    let mut in_details = false;
     for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-        in_details |= line == "failures:";
-        let show = match echo {
-            Echo::All => true,
-            Echo::Lines => !in_details && !line.is_empty(),
-            Echo::Quiet => false,
-        };
-        if show {
-            println!("{line}");
+        match echo {
+            Echo::All => println!("{line}"),
+            Echo::Brief => {
+                if let Some(count) = line.strip_prefix("running ").and_then(|l| l.split(' ').next()) {
+                    println!("Running {count} checks…");
+                }
+            }
+            Echo::Quiet => {}
         }
         lines.push(line);
     }
     let _ = child.wait();
-    if let Some(t) = stderr {
-        let _ = t.join();
-    }
+    let _ = stderr.join();
     parse(&lines)
 }
 

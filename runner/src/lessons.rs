@@ -3,9 +3,15 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// The repository's root: the runner always runs from its own checkout.
+/// The repository's root: `COURSE_ROOT`, which the justfile sets to its own
+/// folder, or else the checkout this runner was built from. (With one
+/// `CARGO_TARGET_DIR` shared by two clones, the runner binary may come from the
+/// other clone: the justfile's folder is the one the learner means.)
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("runner/ has a parent").to_path_buf()
+    match std::env::var_os("COURSE_ROOT").filter(|r| !r.is_empty()) {
+        Some(root) => PathBuf::from(root),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("runner/ has a parent").to_path_buf(),
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -39,6 +45,13 @@ impl Side {
 }
 
 impl Lesson {
+    /// The title without its "Lesson NN: " prefix and final period:
+    /// "an echo server and its client over TCP".
+    pub fn short_title(&self) -> &str {
+        let title = self.title.strip_prefix(&format!("Lesson {}: ", self.number)).unwrap_or(&self.title);
+        title.trim_end_matches('.')
+    }
+
     pub fn crate_dir(&self, side: Side) -> PathBuf {
         root().join(side.folder()).join(&self.dir)
     }

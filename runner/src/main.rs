@@ -6,7 +6,7 @@
 //! course check NN [--all]      the learner's checks, with progress per tier
 //! course solution NN [--all]   the same checks on the reference solution
 //! course progress              a table of every lesson
-//! course diff NN               the learner's lesson against the reference
+//! course diff NN [--all]       the learner's code against the reference
 //! course reset NN [--yes]      the lesson back to its stub, after asking
 //! course run NN ROLE [ARGS…]   a lesson's binary (server, client, …)
 //! course run-solution NN ROLE … the same program from the reference solution
@@ -30,14 +30,23 @@ use lessons::{root, Lesson, Side};
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    // A lesson's program runs as if started directly: its exit code is ours.
+    if let ["run" | "run-solution", n, role, rest @ ..] = words.as_slice() {
+        let side = if words[0] == "run" { Side::Lesson } else { Side::Solution };
+        return match lessons::find(n) {
+            Ok(lesson) => run(&lesson, side, role, rest),
+            Err(message) => {
+                complain(&message);
+                ExitCode::from(2)
+            }
+        };
+    }
     let ok = match words.as_slice() {
         ["check", n, rest @ ..] => with_lesson(n, |l| check(l, Side::Lesson, rest)),
         ["solution", n, rest @ ..] => with_lesson(n, |l| check(l, Side::Solution, rest)),
         ["progress"] => progress(),
-        ["diff", n] => with_lesson(n, diff),
+        ["diff", n, rest @ ..] => with_lesson(n, |l| diff(l, rest.contains(&"--all"))),
         ["reset", n, rest @ ..] => with_lesson(n, |l| reset(l, rest.contains(&"--yes"))),
-        ["run", n, role, rest @ ..] => with_lesson(n, |l| run(l, Side::Lesson, role, rest)),
-        ["run-solution", n, role, rest @ ..] => with_lesson(n, |l| run(l, Side::Solution, role, rest)),
         ["verify"] => verify::verify(&lessons::all()),
         ["verify", ns @ ..] => {
             let found: Result<Vec<Lesson>, String> = ns.iter().map(|n| lessons::find(n)).collect();
@@ -76,45 +85,78 @@ fn with_lesson(wanted: &str, f: impl FnOnce(&Lesson) -> bool) -> bool {
 }
 
 fn check(lesson: &Lesson, side: Side, flags: &[&str]) -> bool {
-    let echo = if flags.contains(&"--all") { Echo::All } else { Echo::Lines };
+    let echo = if flags.contains(&"--all") { Echo::All } else { Echo::Brief };
     let filter = flags.iter().find(|f| !f.starts_with("--")).copied();
     let mut run = checks::run(lesson, side, echo, filter);
     report::summary(lesson, &mut run, side == Side::Solution)
 }
 
 fn progress() -> bool {
-    println!("Lesson                                              Checks passed");
-    for lesson in lessons::all() {
+    let all = lessons::all();
+    let width = all.iter().map(|l| l.short_title().chars().count()).max().unwrap_or(10);
+    println!("{:width$}     Checks passed", "Lesson", width = width + 3);
+    for lesson in all {
         let mut run = checks::run(&lesson, Side::Lesson, Echo::Quiet, None);
         checks::in_course_order(&lesson, &mut run.results);
         let tiers = report::tiers(&lesson, &run.results);
         let passed: usize = tiers.iter().map(|t| t.passed).sum();
         let total: usize = tiers.iter().map(|t| t.total).sum();
-        let title: String = lesson.title.chars().take(46).collect();
+        let title = lesson.short_title();
         let detail = if !run.ran {
             "does not compile yet".to_string()
         } else {
             tiers.iter().map(|t| format!("{} {}/{}", t.name, t.passed, t.total)).collect::<Vec<_>>().join(", ")
         };
-        println!("{} {:46}  {} {passed:>2}/{total:<2}  {detail}", lesson.number, title, report::bar(passed, total));
+        println!("{} {title:width$}  {} {passed:>3}/{total:<3}  {detail}", lesson.number, report::bar(passed, total));
     }
     true
 }
 
-fn diff(lesson: &Lesson) -> bool {
-    println!("Your lesson (-) against the reference solution (+): lessons/{0} vs solutions/{0}", lesson.dir);
-    let status = Command::new("git")
-        .current_dir(root())
-        .args(["diff", "--no-index", "--"])
-        .arg(format!("lessons/{}", lesson.dir))
-        .arg(format!("solutions/{}", lesson.dir))
-        .status();
+/// The learner's code against the reference. By default both sides are first
+/// copied without their comment-only lines: the stub's comments instruct and
+/// the solution's explain, and what a learner wants to see is the code.
+fn diff(lesson: &Lesson, everything: bool) -> bool {
+    let work = root().join("target").join("course-diff");
+    // Compared from a folder of their own, so the names in the diff are short.
+    let (folder, a, b) = if everything {
+        println!("Your lesson (-) against the reference solution (+), comments included:");
+        (root(), format!("lessons/{}", lesson.dir), format!("solutions/{}", lesson.dir))
+    } else {
+        println!("Your code (-) against the reference solution's code (+); comments left out (all of it: --all):");
+        let _ = std::fs::remove_dir_all(&work);
+        let copied =
+            copy_code(&lesson.crate_dir(Side::Lesson).join("src"), &work.join("yours").join("src")).and_then(|()| {
+                copy_code(&lesson.crate_dir(Side::Solution).join("src"), &work.join("reference").join("src"))
+            });
+        if let Err(e) = copied {
+            return complain(&format!("could not prepare the comparison: {e}"));
+        }
+        (work, "yours".to_string(), "reference".to_string())
+    };
+    let status = Command::new("git").current_dir(folder).args(["diff", "--no-index", "--", &a, &b]).status();
     match status {
         // git diff exits 1 when there are differences: that is the point.
         Ok(s) if s.code().is_some_and(|c| c <= 1) => true,
         Ok(s) => complain(&format!("git diff failed ({s})")),
         Err(e) => complain(&format!("could not run git ({e}); compare the two folders with any diff tool")),
     }
+}
+
+/// Copies the `.rs` files below `from` to `to` without their comment-only lines.
+fn copy_code(from: &std::path::Path, to: &std::path::Path) -> io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_code(&entry.path(), &target)?;
+        } else {
+            let text = std::fs::read_to_string(entry.path())?;
+            let code: Vec<&str> = text.lines().filter(|l| !l.trim_start().starts_with("//")).collect();
+            std::fs::write(target, code.join("\n") + "\n")?;
+        }
+    }
+    Ok(())
 }
 
 fn reset(lesson: &Lesson, yes: bool) -> bool {
@@ -140,23 +182,51 @@ fn reset(lesson: &Lesson, yes: bool) -> bool {
             return true;
         }
     }
+    let backup = backup(lesson);
     if git_ok(&["checkout", source, "--", &folder]) {
         println!("{folder} is back to the stub from {source}.");
+        if let Some(backup) = backup {
+            println!("Your version of its src/ is kept in {}", backup.display());
+        }
         true
     } else {
         complain(&format!("git could not restore {folder}"))
     }
 }
 
+/// Copies the lesson's `src/` to `target/course-backups/NN-name-<seconds>/`
+/// (ignored by git) before a reset throws it away.
+fn backup(lesson: &Lesson) -> Option<std::path::PathBuf> {
+    let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    let to = root().join("target").join("course-backups").join(format!("{}-{seconds}", lesson.dir));
+    copy_dir(&lesson.crate_dir(Side::Lesson).join("src"), &to).ok()?;
+    Some(to)
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
 fn git_ok(args: &[&str]) -> bool {
     Command::new("git").current_dir(root()).args(args).output().is_ok_and(|o| o.status.success())
 }
 
-fn run(lesson: &Lesson, side: Side, role: &str, args: &[&str]) -> bool {
+fn run(lesson: &Lesson, side: Side, role: &str, args: &[&str]) -> ExitCode {
     let binaries = lesson.binaries();
     let chosen = binaries.iter().find(|b| *b == role || b.ends_with(&format!("-{role}")));
     let Some(binary) = chosen else {
-        return complain(&format!("lesson {} has no {role:?} program; it has: {}", lesson.number, binaries.join(", ")));
+        complain(&format!("lesson {} has no {role:?} program; it has: {}", lesson.number, binaries.join(", ")));
+        return ExitCode::from(2);
     };
     let status = Command::new(env!("CARGO"))
         .args(["run", "--quiet"])
@@ -164,5 +234,8 @@ fn run(lesson: &Lesson, side: Side, role: &str, args: &[&str]) -> bool {
         .args(["--bin", binary, "--"])
         .args(args)
         .status();
-    status.is_ok_and(|s| s.success())
+    match status.map(|s| s.code()) {
+        Ok(Some(code)) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        _ => ExitCode::FAILURE,
+    }
 }

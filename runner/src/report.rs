@@ -48,11 +48,7 @@ pub fn bar(passed: usize, total: usize) -> String {
 pub fn summary(lesson: &Lesson, run: &mut Run, solution: bool) -> bool {
     let whose = if solution { " (reference solution)" } else { "" };
     println!();
-    println!(
-        "== Lesson {}: {}{whose}",
-        lesson.number,
-        lesson.title.trim_start_matches(&format!("Lesson {}: ", lesson.number))
-    );
+    println!("== Lesson {}: {}{whose}", lesson.number, lesson.short_title());
     if !run.ran {
         println!();
         println!("The checks did not run: the code does not compile yet.");

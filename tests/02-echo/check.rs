@@ -39,8 +39,9 @@ mod basics {
     #[test]
     fn echoes_one_message() {
         check(
-            "read from the stream and write the same bytes back: `echo_connection` in src/lib.rs. \
-             Book: The echo server › Read, then write it all",
+            "this needs both server functions in src/lib.rs: `serve` accepts each client and hands \
+             its stream to `echo_connection`, which reads and writes the same bytes back. \
+             Book: The echo server › Accepting clients, then › Read, then write it all",
             || {
                 let server = echo_server();
                 let mut client = server.connect();

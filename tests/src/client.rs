@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -24,6 +25,8 @@ pub struct Client {
     /// taken from the front, and checks may read thousands of them).
     unread: VecDeque<u8>,
     server: Option<Arc<Fate>>,
+    /// A payload being sent by a second thread, and how much of it is out.
+    in_flight: Option<(Arc<Vec<u8>>, Arc<AtomicUsize>)>,
 }
 
 /// Why a server under test stopped, if it has: set once by the server thread,
@@ -83,6 +86,7 @@ impl Client {
             received: Vec::new(),
             unread: VecDeque::new(),
             server,
+            in_flight: None,
         };
         client.apply_deadline();
         client
@@ -157,20 +161,21 @@ impl Client {
     /// deadlocks against an echo server once both sides' buffers are full.
     pub fn send_all_and_read_to_end(&mut self, bytes: &[u8]) -> Vec<u8> {
         let mut writer = self.stream.try_clone().expect("cloning a socket handle failed");
-        let payload = bytes.to_vec();
-        let sending = thread::spawn(move || -> (usize, io::Result<()>) {
-            let mut written = 0;
+        let payload = Arc::new(bytes.to_vec());
+        let written = Arc::new(AtomicUsize::new(0));
+        self.in_flight = Some((Arc::clone(&payload), Arc::clone(&written)));
+        let sending = thread::spawn(move || -> io::Result<()> {
             for chunk in payload.chunks(64 * 1024) {
-                if let Err(e) = writer.write_all(chunk) {
-                    return (written, Err(e));
-                }
-                written += chunk.len();
+                writer.write_all(chunk)?;
+                written.fetch_add(chunk.len(), Ordering::Relaxed);
             }
-            (written, writer.shutdown(Shutdown::Write))
+            writer.shutdown(Shutdown::Write)
         });
-        self.sent.extend_from_slice(bytes);
         let echoed = self.read_to_end();
-        let (written, outcome) = sending.join().expect("the writing thread panicked");
+        let outcome = sending.join().expect("the writing thread panicked");
+        let (_, written) = self.in_flight.take().expect("set above");
+        let written = written.load(Ordering::Relaxed);
+        self.sent.extend_from_slice(&bytes[..written]);
         if let Err(e) = outcome {
             let what = if written < bytes.len() {
                 format!("the server stopped taking bytes: the client could send only {written} of {}", bytes.len())
@@ -307,9 +312,13 @@ impl Client {
     /// A failure about this connection, with what was sent and received so far
     /// and, when the server has stopped, why.
     pub fn failure(&self, what: &str) -> Failure {
+        let mut sent = self.sent.clone();
+        if let Some((payload, written)) = &self.in_flight {
+            sent.extend_from_slice(&payload[..written.load(Ordering::Relaxed)]);
+        }
         let mut failure = Failure::new(what.to_string())
             .field("server", self.addr)
-            .field("sent so far", show_bytes(&self.sent))
+            .field("sent so far", show_bytes(&sent))
             .field("received so far", show_bytes(&self.received));
         if let Some(why) = self.server.as_ref().and_then(|s| s.settle()) {
             failure = failure.field("meanwhile", why);
@@ -325,8 +334,8 @@ impl Client {
     fn fail_io(&self, what: &str, e: io::Error) -> ! {
         let why = match e.kind() {
             ErrorKind::ConnectionReset => format!(
-                "{e}: the server reset the connection; it crashed, or closed its socket \
-                 while bytes it had not read were waiting (close gracefully: read what is left first)"
+                "{e}: the server reset the connection: it crashed, or it closed its socket \
+                 while bytes it had not read were still waiting"
             ),
             ErrorKind::BrokenPipe => format!("{e}: the server had already closed the connection"),
             _ if is_timeout(&e) => format!("{e}: the server did not take the bytes in time (is it reading?)"),

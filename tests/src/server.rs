@@ -55,7 +55,10 @@ impl Server {
                         "`{who}` returned Ok(()): a server should keep accepting clients, \
                          in a loop that does not end"
                     ),
-                    Ok(Err(e)) => format!("`{who}` returned an error: {e}"),
+                    Ok(Err(e)) => format!(
+                        "`{who}` returned an error: {e}\n(one client's error must not end the server: \
+                         handle it inside the accept loop, print it, and accept the next client)"
+                    ),
                     Err(caught) => format!("`{who}` stopped: {}", caught.describe()),
                 };
                 record.set(why);
