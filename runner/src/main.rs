@@ -10,7 +10,7 @@
 //! course reset NN [--yes]      the lesson back to its stub, after asking
 //! course run NN ROLE [ARGS…]   a lesson's binary (server, client, …)
 //! course run-solution NN ROLE … the same program from the reference solution
-//! course verify [NN…]          maintainers: solutions pass, stubs fail, check by check
+//! course verify [NN…] [--allow-dirty]  maintainers: solutions pass, stubs fail, check by check
 //! course book-serve            build the book, serve it and open it in a browser
 //! course book-check            maintainers: the book's includes and build are clean
 //! ```
@@ -47,10 +47,16 @@ fn main() -> ExitCode {
         ["progress"] => progress(),
         ["diff", n, rest @ ..] => with_lesson(n, |l| diff(l, rest.contains(&"--all"))),
         ["reset", n, rest @ ..] => with_lesson(n, |l| reset(l, rest.contains(&"--yes"))),
-        ["verify"] => verify::verify(&lessons::all()),
-        ["verify", ns @ ..] => {
-            let found: Result<Vec<Lesson>, String> = ns.iter().map(|n| lessons::find(n)).collect();
-            found.map(|l| verify::verify(&l)).unwrap_or_else(|e| complain(&e))
+        ["verify", rest @ ..] => {
+            // --allow-dirty: a maintainer verifying a stub they are changing.
+            let allow_dirty = rest.contains(&"--allow-dirty");
+            let wanted: Vec<&str> = rest.iter().copied().filter(|a| !a.starts_with("--")).collect();
+            let found: Result<Vec<Lesson>, String> = if wanted.is_empty() {
+                Ok(lessons::all())
+            } else {
+                wanted.iter().map(|n| lessons::find(n)).collect()
+            };
+            found.map(|l| verify::verify(&l, allow_dirty)).unwrap_or_else(|e| complain(&e))
         }
         ["book-check"] => book::check(),
         ["book-serve"] => book::serve(),

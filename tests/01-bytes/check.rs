@@ -227,9 +227,10 @@ mod hexdump {
     use harness::confirm;
     use rstest::rstest;
 
-    const HINT: &str = "16 bytes a line: the `{:08x}` offset and two spaces, `{:02x} ` per byte with one more \
-                        space after the 8th, three spaces per missing byte on a short line, then ` |ascii|`; and \
-                        a last line with the length. Book: Bytes and strings › Reading a hex dump";
+    const HINT: &str = "16 bytes a line: the `{:08x}` offset and two spaces; then, for each of the 16 positions, \
+                        `{:02x} ` or (past the end of a short line) three spaces, and one more space after the \
+                        8th position, even when it is empty; then ` |ascii|`; and a last line with the length. \
+                        Book: Bytes and strings › Reading a hex dump";
 
     /// Runs the learner's `hexdump` and fails, line by line, where it differs
     /// from the layout of `hexdump -C` (the harness's own).

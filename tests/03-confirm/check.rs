@@ -24,11 +24,52 @@ fn confirm_server() -> Server {
     Server::start("confirm::serve", confirm::serve)
 }
 
-/// Connects a new client and checks that it is served: a message is
-/// confirmed and `!DISCONNECT` ends the conversation.
-fn expect_next_client_served(server: &Server) {
+/// After a client was refused (`refused` says how), connects a new client
+/// and checks that it is served: a message is confirmed and `!DISCONNECT`
+/// ends the conversation.
+///
+/// The refused client is still connected: it read the ERROR line and the end
+/// of stream, but has not closed its socket. A server whose drain waits for
+/// that close keeps the next client waiting, and the failure says so.
+fn expect_next_client_served(server: &Server, refused: &str) {
+    use std::io::Read;
     let mut next = server.connect();
-    next.send_and_confirm("the next client");
+    let started = std::time::Instant::now();
+    next.send_message("the next client");
+    let mut reply = [0u8; 13];
+    let mut stream = next.stream().try_clone().expect("clone a socket handle");
+    let _ = stream.set_read_timeout(Some(IO_DEADLINE));
+    if let Err(e) = stream.read_exact(&mut reply) {
+        let waited = started.elapsed().as_secs_f64();
+        let mut failure = next
+            .failure(&format!(
+                "after a client that was refused ({refused}), the next client waited {waited:.1} s with no confirmation"
+            ))
+            .field(
+                "error",
+                if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) {
+                    format!("no reply within {} s", IO_DEADLINE.as_secs())
+                } else {
+                    e.to_string()
+                },
+            );
+        if server.stopped().is_none() {
+            failure = failure
+                .field(
+                    "likely",
+                    "`refuse` is still draining the refused client. That client has read the ERROR line and \
+                     the end of stream but has not closed its socket, so a drain that waits for its end of \
+                     stream (`read_to_end`, or a loop with no deadline) waits as long as the client likes, and \
+                     nobody else is served meanwhile.\nIs the drain in `refuse` bounded in time and bytes? Stop \
+                     after DRAIN_TIME (`set_read_timeout` with the time left) or DRAIN_BYTES, whichever comes first.",
+                )
+                .field("read", "Book: The confirmation server › Closing gracefully");
+        }
+        failure.fail();
+    }
+    if &reply != b"Msg received\n" {
+        next.fail("expected the confirmation `Msg received\\n`", &show_bytes(&reply));
+    }
     next.disconnect();
 }
 
@@ -86,9 +127,9 @@ mod basics {
     #[test]
     fn confirms_one_message() {
         check(
-            "`serve` accepts the client; `handle_client` reads each message with `read_message` \
-             and answers `Msg received\\n` (both in src/lib.rs). \
-             Book: The confirmation server › A fixed-width header",
+            "`serve` accepts each client in a loop and hands it to `handle_client`, which reads each \
+             message with `read_message` and answers `Msg received\\n` (both in src/lib.rs). \
+             Book: The confirmation server › One client at a time",
             || {
                 let server = confirm_server();
                 let mut client = server.connect();
@@ -197,21 +238,46 @@ mod framing {
     #[case::empty("")]
     #[case::portuguese("Olá")]
     #[case::emoji("🦀")]
-    fn write_message_writes_the_header_then_the_body(#[case] body: &'static str) {
+    #[case::the_limit(&"é".repeat(32_768))]
+    fn write_message_writes_the_header_then_the_body(#[case] body: &str) {
+        let body = body.to_string();
         check(
             "`write_message` writes `encode_header(body.len())` then the body's bytes. \
              Book: The confirmation server › A fixed-width header",
             move || {
                 let mut wire = Vec::new();
-                if let Err(e) = confirm::framing::write_message(&mut wire, body) {
-                    Failure::new("`write_message` returned an error").field("error", e).fail();
+                if let Err(e) = confirm::framing::write_message(&mut wire, &body) {
+                    Failure::new("`write_message` returned an error")
+                        .field("body", show_bytes(body.as_bytes()))
+                        .field("error", e)
+                        .fail();
                 }
                 let expected = frame(body.as_bytes());
                 if wire != expected {
+                    let at =
+                        expected.iter().zip(&wire).position(|(e, g)| e != g).unwrap_or(expected.len().min(wire.len()));
+                    let part = |bytes: &[u8]| {
+                        if at < 64 {
+                            "the header"
+                        } else if at < bytes.len() {
+                            "the body"
+                        } else {
+                            "the end"
+                        }
+                    };
                     Failure::new("`write_message` wrote the wrong bytes")
                         .field("body", show_bytes(body.as_bytes()))
-                        .field("expected", show_bytes(&expected))
+                        .field("expected", format!("{} (the 64-byte header, then the body)", show_bytes(&expected)))
                         .field("got", show_bytes(&wire))
+                        .field(
+                            "first difference",
+                            format!(
+                                "at byte {at}, in {} of what was expected: expected {}, got {}",
+                                part(&expected),
+                                expected.get(at..at + 1).map_or("nothing more".to_string(), show_bytes),
+                                wire.get(at..at + 1).map_or("nothing more".to_string(), show_bytes)
+                            ),
+                        )
                         .fail();
                 }
             },
@@ -373,7 +439,7 @@ mod framing {
 mod robustness {
     use super::*;
     use rstest::rstest;
-    use std::io::Read;
+    use std::io::{Read, Write};
     use std::time::Duration;
 
     #[rstest]
@@ -441,15 +507,16 @@ mod robustness {
     fn refuses_a_malformed_header(#[case] text: &str) {
         let text = text.to_string();
         check(
-            "on a bad header, send `ERROR <reason>\\n`, close this connection (gracefully) and \
-             go back to `accept` for the next client. Book: The confirmation server › Errors in a protocol",
+            "on a bad header, send `ERROR <reason>\\n`, close this connection gracefully (with a drain \
+             bounded in time and bytes) and go back to `accept` for the next client. \
+             Book: The confirmation server › Errors in a protocol",
             move || {
                 let server = confirm_server();
                 let mut client = server.connect();
                 // Just the header: a server that accepts it waits for a body.
                 client.send(&raw_header(&text));
                 client.expect_error_and_close();
-                expect_next_client_served(&server);
+                expect_next_client_served(&server, "a malformed header");
             },
         );
     }
@@ -469,7 +536,7 @@ mod robustness {
                 let mut client = server.connect();
                 client.send(&raw_header(&text));
                 client.expect_error_and_close();
-                expect_next_client_served(&server);
+                expect_next_client_served(&server, "a length over the limit");
             },
         );
     }
@@ -485,7 +552,7 @@ mod robustness {
                 let mut client = server.connect();
                 client.send(&frame(b"caf\xe9 in Latin-1"));
                 client.expect_error_and_close();
-                expect_next_client_served(&server);
+                expect_next_client_served(&server, "a body that is not UTF-8");
             },
         );
     }
@@ -547,7 +614,9 @@ mod robustness {
         check(
             "after the ERROR line, shut down writing and read (and throw away) what the client \
              still sends before you drop the stream: closing with unread bytes makes the kernel \
-             send a reset (RST) instead of an orderly close, and a reset can destroy the ERROR line. Book: The confirmation server › Closing gracefully",
+             send a reset (RST) instead of an orderly close, and a reset can destroy the ERROR line. \
+             Bound that drain (DRAIN_TIME, DRAIN_BYTES): the client may never close. \
+             Book: The confirmation server › Closing gracefully",
             || {
                 let server = confirm_server();
                 let mut client = server.connect();
@@ -555,7 +624,7 @@ mod robustness {
                 wire.extend(vec![b'x'; 100 * 1024]);
                 client.send(&wire);
                 client.expect_error_and_close();
-                expect_next_client_served(&server);
+                expect_next_client_served(&server, "100 KiB came after its bad header");
             },
         );
     }
@@ -569,8 +638,13 @@ mod robustness {
     fn a_client_that_vanishes_costs_nothing(#[case] what: &str, #[case] wire: Vec<u8>, #[case] half_close: bool) {
         let what = what.to_string();
         check(
-            "when `read` returns 0 the client has stopped sending: stop reading from it (in \
-             `handle_client` and in `refuse`'s drain loop; no `continue`) and go back to `accept`. Book: The confirmation server › End of stream or !DISCONNECT",
+            "two usual causes. (1) `serve` ended on this client's error: an error of one client (a \
+             `shutdown` or a `read` on a connection the client already closed fails with \"Transport \
+             endpoint is not connected\" or a reset) must never end `serve`: print it and accept the \
+             next client; no `?` on `handle_client`'s result. (2) The server spins: when `read` returns 0 \
+             the client has stopped sending, so end the loop (in `handle_client` and in `refuse`'s drain; \
+             no `continue`). And a client that stops sending in the middle of a header gets an ERROR line \
+             (`Truncated`), not a silent close. Book: The confirmation server › End of stream or !DISCONNECT",
             move || {
                 // The learner's server, on a thread whose CPU time can be read.
                 let (task_tx, task_rx) = std::sync::mpsc::channel();
@@ -582,6 +656,17 @@ mod robustness {
                 let task = task_rx.recv_timeout(IO_DEADLINE).ok().flatten();
                 let cpu = || task.as_deref().and_then(support::thread_cpu_ticks);
                 let before = cpu();
+                let started = std::time::Instant::now();
+                // A server waiting in `accept` or `read` uses almost no CPU.
+                const CPU_LIMIT_TICKS: u64 = 10;
+                let cpu_text = |ticks: u64| {
+                    format!(
+                        "{:.2} s of CPU in {:.1} s; a server waiting for clients uses almost none (limit {:.2} s)",
+                        ticks as f64 / 100.0,
+                        started.elapsed().as_secs_f64(),
+                        CPU_LIMIT_TICKS as f64 / 100.0
+                    )
+                };
 
                 let mut leaving = server.connect();
                 leaving.send(&wire);
@@ -602,16 +687,21 @@ mod robustness {
                     let spent = cpu().zip(before).map(|(after, before)| after.saturating_sub(before));
                     let mut failure = next
                         .failure(&format!("after a client that {what}, the next client got no confirmation"))
-                        .field("error", if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) {
-                            format!("no reply within {} s", IO_DEADLINE.as_secs())
-                        } else {
-                            e.to_string()
-                        });
-                    if let Some(ticks) = spent {
-                        failure = failure.field(
-                            "server CPU",
-                            format!("{:.2} s meanwhile (a lot means a loop that spins on `read` returning 0)", ticks as f64 / 100.0),
+                        .field(
+                            "error",
+                            if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) {
+                                format!("no reply within {} s", IO_DEADLINE.as_secs())
+                            } else {
+                                e.to_string()
+                            },
                         );
+                    if let Some(ticks) = spent {
+                        let likely = if ticks > CPU_LIMIT_TICKS {
+                            "over the limit, so a loop that spins on `read` returning 0"
+                        } else {
+                            "not spinning, so is the server still accepting clients?"
+                        };
+                        failure = failure.field("server CPU", format!("{}: {likely}", cpu_text(ticks)));
                     }
                     failure.fail();
                 }
@@ -624,11 +714,186 @@ mod robustness {
                 // correct server waits in `read`/`accept` and uses next to none.
                 if let (Some(before), Some(after)) = (before, cpu()) {
                     let ticks = after.saturating_sub(before);
-                    if ticks > 10 {
-                        Failure::new(format!("the server thread used {:.2} s of CPU to deal with a client that {what}", ticks as f64 / 100.0))
-                            .field("likely", "a loop that keeps calling `read` after it returned 0 (end of stream) or an error")
+                    if ticks > CPU_LIMIT_TICKS {
+                        Failure::new(format!("the server thread used too much CPU to deal with a client that {what}"))
+                            .field("server CPU", cpu_text(ticks))
+                            .field(
+                                "likely",
+                                "a loop that keeps calling `read` after it returned 0 (end of stream) or an error",
+                            )
                             .fail();
                     }
+                }
+            },
+        );
+    }
+
+    #[test]
+    fn write_message_refuses_a_body_over_the_limit() {
+        check(
+            "check the body's length before you build the header: over MAX_BODY, return \
+             `Err(io::Error::new(ErrorKind::InvalidInput, ...))` and write nothing (`encode_header` \
+             panics on such a length). Book: The confirmation server › A fixed-width header",
+            || {
+                let body = "x".repeat(confirm::framing::MAX_BODY + 1);
+                let mut wire = Vec::new();
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    confirm::framing::write_message(&mut wire, &body)
+                }));
+                let got = match outcome {
+                    Err(payload) => {
+                        let message = payload
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                            .unwrap_or_default();
+                        if message.starts_with("not yet implemented") {
+                            std::panic::resume_unwind(payload); // the stub: reported as such
+                        }
+                        format!("a panic: {message}")
+                    }
+                    Ok(Err(e)) if e.kind() == std::io::ErrorKind::InvalidInput && wire.is_empty() => return,
+                    Ok(Err(e)) if e.kind() == std::io::ErrorKind::InvalidInput => {
+                        format!("Err(InvalidInput), but {} bytes were written first", wire.len())
+                    }
+                    Ok(Err(e)) => format!("an error of kind {:?}: {e}", e.kind()),
+                    Ok(Ok(())) => format!("Ok(()), after writing {} bytes", wire.len()),
+                };
+                Failure::new("`write_message` did not refuse a body one byte over the limit")
+                    .field("body", "65537 bytes of \"x\"")
+                    .field("expected", "Err(e) with e.kind() == ErrorKind::InvalidInput, and nothing written")
+                    .field("got", got)
+                    .fail();
+            },
+        );
+    }
+
+    #[rstest]
+    #[case::closes_without_replying("reads the message, then closes without a reply", b"")]
+    #[case::cuts_the_reply_short("answers \"Msg rec\" (no \\n), then closes", b"Msg rec")]
+    fn send_reports_a_server_that_closes(#[case] what: &str, #[case] reply: &'static [u8]) {
+        let what = what.to_string();
+        check(
+            "`read_line` returns Ok(0) when the server has closed, and a line without `\\n` when it \
+             closed in the middle of one: `Connection::send` must turn both into an `io::Error` of \
+             kind `ErrorKind::UnexpectedEof`, never a reply. Book: The confirmation server › Your turn",
+            move || {
+                let addr = support::scripted_server(move |reader, mut stream| {
+                    if support::read_frame(reader).is_some() {
+                        let _ = stream.write_all(reply);
+                    }
+                });
+                let got = run_within("`Connection::send`", IO_DEADLINE, move || {
+                    let mut connection = confirm::Connection::connect(addr)?;
+                    connection.send("is anyone there?")
+                });
+                match got {
+                    Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {}
+                    got => Failure::new(format!("a server that {what}: `Connection::send` should fail"))
+                        .field("sent", "the message \"is anyone there?\"")
+                        .field("server", what)
+                        .field("expected", "Err(e) with e.kind() == ErrorKind::UnexpectedEof")
+                        .field(
+                            "got",
+                            match got {
+                                Ok(reply) => format!("Ok({reply:?})"),
+                                Err(e) => format!("an error of kind {:?}: {e}", e.kind()),
+                            },
+                        )
+                        .fail(),
+                }
+            },
+        );
+    }
+
+    /// How the scripted server of `send_messages_checks_the_goodbye` answers `!DISCONNECT`.
+    #[derive(Clone, Copy, Debug)]
+    enum Farewell {
+        AnswersError,
+        ClosesWithoutReplying,
+        ConfirmsThenClosesLater,
+    }
+
+    #[rstest]
+    #[case::answers_error(Farewell::AnswersError)]
+    #[case::closes_without_replying(Farewell::ClosesWithoutReplying)]
+    #[case::confirms_then_closes_later(Farewell::ConfirmsThenClosesLater)]
+    fn send_messages_checks_the_goodbye(#[case] goodbye: Farewell) {
+        check(
+            "after the messages, `send_messages` sends `!DISCONNECT`, checks that the reply is the \
+             confirmation (anything else is an error), then reads to the end of the stream \
+             (`read_to_end`), so it returns only once the server has closed. \
+             Book: The confirmation server › Your turn",
+            move || {
+                use std::sync::atomic::{AtomicBool, Ordering};
+                use std::sync::Arc;
+                let closed = Arc::new(AtomicBool::new(false));
+                let closing = Arc::clone(&closed);
+                let addr = support::scripted_server(move |reader, mut stream| {
+                    while let Some(body) = support::read_frame(reader) {
+                        if body != b"!DISCONNECT" {
+                            let _ = stream.write_all(b"Msg received\n");
+                            continue;
+                        }
+                        match goodbye {
+                            Farewell::AnswersError => {
+                                let _ = stream.write_all(b"ERROR not today\n");
+                            }
+                            Farewell::ClosesWithoutReplying => {}
+                            Farewell::ConfirmsThenClosesLater => {
+                                let _ = stream.write_all(b"Msg received\n");
+                                // The check's own server takes its time to close.
+                                std::thread::sleep(Duration::from_millis(300));
+                            }
+                        }
+                        break;
+                    }
+                    closing.store(true, Ordering::SeqCst);
+                });
+                let got =
+                    run_within("`send_messages`", IO_DEADLINE, move || confirm::send_messages(addr, &["one", "two"]));
+                let (server, expected) = match goodbye {
+                    Farewell::AnswersError => (
+                        "confirms \"one\" and \"two\", answers `ERROR not today` to !DISCONNECT, then closes",
+                        "an error: the reply to !DISCONNECT must be the confirmation",
+                    ),
+                    Farewell::ClosesWithoutReplying => (
+                        "confirms \"one\" and \"two\", then closes without answering !DISCONNECT",
+                        "an error (of kind UnexpectedEof, from `Connection::send`)",
+                    ),
+                    Farewell::ConfirmsThenClosesLater => (
+                        "confirms \"one\", \"two\" and !DISCONNECT, then closes 0.3 s later",
+                        "Ok([\"Msg received\", \"Msg received\"]), returned only once the server has closed",
+                    ),
+                };
+                let failure = |why: &str, got: String| {
+                    Failure::new(format!("`send_messages` {why}"))
+                        .field("sent", "\"one\", \"two\", then !DISCONNECT")
+                        .field("server", server)
+                        .field("expected", expected)
+                        .field("got", got)
+                        .fail()
+                };
+                match (goodbye, got) {
+                    (Farewell::ConfirmsThenClosesLater, Ok(replies)) => {
+                        if !closed.load(Ordering::SeqCst) {
+                            failure(
+                                "returned before the server closed the connection: after the confirmation \
+                                 of !DISCONNECT, read to the end of the stream",
+                                format!("Ok({replies:?}), while the connection was still open"),
+                            );
+                        }
+                        if replies != ["Msg received", "Msg received"] {
+                            failure("returned the wrong replies", format!("Ok({replies:?})"));
+                        }
+                    }
+                    (Farewell::ConfirmsThenClosesLater, Err(e)) => {
+                        failure("failed although the server said goodbye properly", format!("Err({e})"))
+                    }
+                    (_, Ok(replies)) => {
+                        failure("did not notice that !DISCONNECT was not confirmed", format!("Ok({replies:?})"))
+                    }
+                    (_, Err(_)) => {}
                 }
             },
         );
@@ -716,18 +981,46 @@ mod end_to_end {
     #[test]
     fn the_server_binary_answers_by_hand() {
         check(
-            "what `nc` or Python would send: a header typed with printf, a body, and the reply. \
+            "what `printf '%-64s%soops' 5 hello | nc -N` sends: a message, then 4 bytes of a header \
+             and the end of input. Only an end of stream before the first byte of a header is a clean \
+             goodbye (`Ok(None)`); inside a header it is `Truncated`, refused with an ERROR line. \
              Book: The confirmation server › Talking to the server by hand",
             || {
+                use std::io::Read;
                 let server = ServerProcess::start(SERVER);
                 let mut client: Client = server.connect();
                 client.send(format!("{:<64}{}", 5, "hello").as_bytes());
                 client.expect_confirmation();
                 client.send(b"oops");
                 client.shutdown_write();
-                let reason = client.expect_error_and_close();
-                if reason.is_empty() {
-                    Failure::new("the ERROR line should say what was wrong").fail();
+                // Read by hand to the end, to say exactly what came instead.
+                let mut stream = client.stream().try_clone().expect("clone a socket handle");
+                let _ = stream.set_read_timeout(Some(IO_DEADLINE));
+                let mut rest = Vec::new();
+                let outcome = stream.read_to_end(&mut rest);
+                let line = rest.strip_prefix(b"ERROR ").and_then(|r| r.strip_suffix(b"\n"));
+                let good = outcome.is_ok() && line.is_some_and(|reason| !reason.is_empty() && !reason.contains(&b'\n'));
+                if !good {
+                    let got = match &outcome {
+                        Ok(_) if rest.is_empty() => {
+                            "nothing: the server closed the connection without a word".to_string()
+                        }
+                        Ok(_) => format!("{}, then the end of stream", show_bytes(&rest)),
+                        Err(e) => format!("{} so far, then: {e}", show_bytes(&rest)),
+                    };
+                    Failure::new("a header cut short by the end of stream was not refused with an ERROR line")
+                        .field(
+                            "sent",
+                            "a message (header \"5\" + 63 spaces, body \"hello\": confirmed), then \"oops\" \
+                             (4 bytes of a 64-byte header), then a half-close (shutdown(Write): end of stream)",
+                        )
+                        .field(
+                            "expected",
+                            "`ERROR <reason>\\n`, then the end of stream: the stream ended inside a header, so \
+                             `read_message` returns Err(Truncated) and the server refuses the client",
+                        )
+                        .field("got", got)
+                        .fail();
                 }
             },
         );

@@ -92,3 +92,34 @@ pub fn current_task() -> Option<String> {
     // "<pid>/task/<tid>"
     link.to_str()?.rsplit('/').next().map(str::to_string)
 }
+
+/// Reads one message the way a correct server does; `None` at the end of the
+/// stream, on an error, or on a header that is not a length.
+pub fn read_frame(reader: &mut impl Read) -> Option<Vec<u8>> {
+    let mut header = [0u8; HEADER_LEN];
+    reader.read_exact(&mut header).ok()?;
+    let len = String::from_utf8_lossy(&header).trim_end().parse::<usize>().ok().filter(|&n| n <= MAX_BODY)?;
+    let mut body = vec![0u8; len];
+    reader.read_exact(&mut body).ok()?;
+    Some(body)
+}
+
+/// A server of the checks' own that serves one connection with `script`, to
+/// try the learner's client against a server that misbehaves on purpose.
+/// After the script the connection is closed gracefully (nothing left unread).
+pub fn scripted_server<F>(script: F) -> SocketAddr
+where
+    F: FnOnce(&mut BufReader<&std::net::TcpStream>, &std::net::TcpStream) + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local addr");
+    thread::spawn(move || {
+        let Ok((stream, _)) = listener.accept() else { return };
+        let _ = stream.set_read_timeout(Some(IO_DEADLINE));
+        let mut reader = BufReader::new(&stream);
+        script(&mut reader, &stream);
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        let _ = reader.fill_buf();
+    });
+    addr
+}

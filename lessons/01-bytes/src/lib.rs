@@ -43,7 +43,9 @@ impl fmt::Display for InvalidUtf8 {
         match self.error_len {
             Some(1) => write!(f, "invalid UTF-8 at byte {}: a byte that cannot be there", self.valid_up_to),
             Some(n) => write!(f, "invalid UTF-8 at byte {}: {n} bytes that do not make a character", self.valid_up_to),
-            None => write!(f, "incomplete UTF-8: the bytes end at byte {} in the middle of a character", self.valid_up_to),
+            None => {
+                write!(f, "incomplete UTF-8: the bytes end at byte {} in the middle of a character", self.valid_up_to)
+            }
         }
     }
 }
@@ -59,7 +61,10 @@ impl std::error::Error for InvalidUtf8 {}
 ///
 /// Book: Bytes and strings › Strict and lossy decoding.
 pub fn decode(bytes: &[u8]) -> Result<String, InvalidUtf8> {
-    todo!("check that {bytes:?} is UTF-8 and return it as a String, or say where it is not")
+    todo!(
+        "check that the {} bytes are UTF-8 and return them as a String, or say where they stop being UTF-8",
+        bytes.len()
+    )
 }
 
 /// Lossy decoding: every piece that is not UTF-8 becomes U+FFFD, `�`
@@ -71,7 +76,7 @@ pub fn decode(bytes: &[u8]) -> Result<String, InvalidUtf8> {
 ///
 /// Book: Bytes and strings › Strict and lossy decoding.
 pub fn decode_lossy(bytes: &[u8]) -> String {
-    todo!("decode {bytes:?}, replacing what is not UTF-8 with U+FFFD")
+    todo!("decode the {} bytes, replacing what is not UTF-8 with U+FFFD", bytes.len())
 }
 
 /// How many bytes `text` takes on the wire (Python: `len(text.encode())`).
@@ -101,8 +106,11 @@ pub fn char_count(text: &str) -> usize {
 ///   first byte as 8 hex digits (`format!("{:08x}", offset)`), two spaces,
 ///   then each byte as 2 hex digits followed by a space (`{:02x} `), with one
 ///   more space after the eighth;
-/// - a short last line is padded with three spaces per missing byte, so that
-///   the next column lines up;
+/// - a short last line keeps the same width, so that the next column lines
+///   up: three spaces stand for each missing byte, and the extra space after
+///   the eighth position is still there when the line has fewer than 8 bytes.
+///   The simplest way: for each position `i` in `0..16`, write the byte or
+///   three spaces, then one more space when `i == 7`;
 /// - then one more space, and the same bytes as ASCII between `|` bars: a
 ///   byte that is a space or `is_ascii_graphic()` shows as itself, any other
 ///   byte as `.`;
@@ -184,7 +192,7 @@ pub fn build_header(len: usize) -> Result<[u8; HEADER_LEN], HeaderError> {
 ///
 /// Book: Bytes and strings › Where a message ends: the length header.
 pub fn parse_header(header: &[u8]) -> Result<usize, HeaderError> {
-    todo!("read the length in {header:?}, following the rule above")
+    todo!("read the length in the header {:?}, following the rule above", String::from_utf8_lossy(header))
 }
 
 /// Decodes UTF-8 text that arrives in pieces, as it does from a socket: a
@@ -231,8 +239,10 @@ impl ChunkDecoder {
     /// Book: Bytes and strings › Characters cut between reads.
     pub fn push(&mut self, chunk: &[u8]) -> Result<String, InvalidUtf8> {
         todo!(
-            "decode {:?} then {chunk:?}, keeping an incomplete last character ({} bytes decoded so far)",
-            self.pending,
+            "decode the {} held-back byte(s), then the {} new one(s), keeping an incomplete last character \
+             ({} bytes decoded so far)",
+            self.pending.len(),
+            chunk.len(),
             self.decoded
         )
     }
@@ -243,6 +253,6 @@ impl ChunkDecoder {
     ///
     /// Book: Bytes and strings › Characters cut between reads.
     pub fn finish(self) -> Result<(), InvalidUtf8> {
-        todo!("say whether {self:?} still holds the start of a character")
+        todo!("say whether the decoder still holds the start of a character ({} byte(s) held back)", self.pending.len())
     }
 }

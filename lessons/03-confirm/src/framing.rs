@@ -123,8 +123,9 @@ pub fn encode_header(len: usize) -> [u8; HEADER_LEN] {
 ///    what a client sent.
 ///
 /// Book: The confirmation server › read_exact, not read.
+#[allow(unused_variables)] // until you use `reader`
 pub fn read_message(reader: &mut impl Read) -> Result<Option<String>, FrameError> {
-    todo!("read a header, then its body, from {:p}", reader)
+    todo!("read_message: fill a {HEADER_LEN}-byte header from the reader, then read exactly the body it announces")
 }
 
 /// Writes one message: its header ([`encode_header`]), then its body.
@@ -136,6 +137,7 @@ pub fn read_message(reader: &mut impl Read) -> Result<Option<String>, FrameError
 ///   algorithm), and the reader wants both anyway.
 ///
 /// Book: The confirmation server › A fixed-width header.
+#[allow(unused_variables)] // until you use `writer`
 pub fn write_message(writer: &mut impl Write, body: &str) -> io::Result<()> {
-    todo!("write the header for {} bytes, then the body, to {:p}", body.len(), writer)
+    todo!("write_message: write the header for a body of {} bytes, then the body, with one write_all", body.len())
 }

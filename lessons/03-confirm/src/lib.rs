@@ -113,7 +113,13 @@ impl Connection {
     ///
     /// Book: The confirmation server › Your turn.
     pub fn send(&mut self, body: &str) -> io::Result<String> {
-        todo!("send {body:?} with write_message on {:?}, read the reply line from {:?}", self.stream, self.replies)
+        todo!(
+            "send a message of {} bytes on {:?} with write_message, then read the server's reply line from \
+             self.replies ({} bytes already buffered)",
+            body.len(),
+            self.stream,
+            self.replies.buffer().len()
+        )
     }
 }
 
