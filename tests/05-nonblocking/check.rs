@@ -1,0 +1,671 @@
+//! Checks for lesson 05, the confirmation server on one thread with mio.
+//! Run them with `just check 05`.
+//!
+//! Tiers, in the order a learner meets them (the course runner reads the
+//! order of the `mod` lines below):
+//! - basics: the protocol of lesson 03, unchanged, and `parse_frame` on its own;
+//! - many_clients: a thousand at once, and clients that stall or never read;
+//! - the_loop: one thread, no CPU while idle, edge-triggered readiness drained.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use harness::confirm::{frame, frames, header, raw_header, CONFIRMATION, HEADER_LEN, MAX_BODY};
+use harness::{check, check_within, show_bytes, Client, Failure, Server};
+
+/// Starts the learner's server, in this process, on a free port.
+fn mio_server() -> Server {
+    Server::start("confirm_mio::serve", confirm_mio::serve)
+}
+
+/// `n` confirmations, as the bytes a client should receive.
+fn confirmations(n: usize) -> Vec<u8> {
+    format!("{CONFIRMATION}\n").repeat(n).into_bytes()
+}
+
+mod basics {
+    use super::*;
+    use confirm_mio::{parse_frame, FrameError};
+    use rstest::rstest;
+
+    const PROTOCOL: &str = "Book: Non-blocking I/O › Connection state and buffers";
+
+    /// The bytes of `bodies` framed one after another, then `extra` bytes.
+    fn buffer(bodies: &[&str], extra: &[u8]) -> Vec<u8> {
+        let mut buf = frames(bodies.iter().map(|b| b.as_bytes()));
+        buf.extend_from_slice(extra);
+        buf
+    }
+
+    #[rstest]
+    #[case::empty_buffer(Vec::new())]
+    #[case::one_byte_of_header(b"5".to_vec())]
+    #[case::header_less_one_byte(header(5)[..HEADER_LEN - 1].to_vec())]
+    #[case::header_but_no_body(header(5))]
+    #[case::partial_body(buffer(&[], &[header(5), b"hell".to_vec()].concat()))]
+    #[case::partial_multibyte_body(buffer(&[], &[header(2), vec![0xc3]].concat()))]
+    fn parse_frame_waits_for_more(#[case] buf: Vec<u8>) {
+        check(
+            &format!(
+                "with fewer bytes than a whole message, `parse_frame` returns Ok(None): more will come. \
+                 {PROTOCOL}"
+            ),
+            move || match parse_frame(&buf) {
+                Ok(None) => {}
+                other => Failure::new("`parse_frame` should say Ok(None): not a whole message yet")
+                    .field("buffer", show_bytes(&buf))
+                    .field("got", format!("{other:?}"))
+                    .fail(),
+            },
+        );
+    }
+
+    #[rstest]
+    #[case::exact_frame(buffer(&["hello"], b""), "hello", HEADER_LEN + 5)]
+    #[case::empty_body(buffer(&[""], b""), "", HEADER_LEN)]
+    #[case::non_ascii(buffer(&["Olá, 🦀"], b""), "Olá, 🦀", HEADER_LEN + "Olá, 🦀".len())]
+    #[case::frame_and_extra_bytes(buffer(&["first"], b"12  "), "first", HEADER_LEN + 5)]
+    #[case::two_frames(buffer(&["one", "second"], b""), "one", HEADER_LEN + 3)]
+    #[case::leading_zeros(buffer(&[], &[raw_header("003"), b"abcdef".to_vec()].concat()), "abc", HEADER_LEN + 3)]
+    fn parse_frame_finds_the_first_message(#[case] buf: Vec<u8>, #[case] text: &'static str, #[case] used: usize) {
+        check(
+            &format!(
+                "`parse_frame` returns the first message's text and how many bytes it used (64 + body), \
+                 and leaves what follows for the next call. {PROTOCOL}"
+            ),
+            move || {
+                let got = parse_frame(&buf);
+                if !matches!(&got, Ok(Some((t, n))) if t == text && *n == used) {
+                    Failure::new("`parse_frame` did not find the first message")
+                        .field("buffer", show_bytes(&buf))
+                        .field("expected", format!("Ok(Some(({text:?}, {used})))"))
+                        .field("got", format!("{got:?}"))
+                        .fail();
+                }
+            },
+        );
+    }
+
+    #[rstest]
+    #[case::letters(raw_header("12ab").to_vec(), "BadHeader")]
+    #[case::leading_space(raw_header(" 5").to_vec(), "BadHeader")]
+    #[case::two_numbers(raw_header("1 2").to_vec(), "BadHeader")]
+    #[case::all_spaces(raw_header("").to_vec(), "BadHeader")]
+    #[case::over_the_limit(header(MAX_BODY + 1), "TooLong")]
+    #[case::sixty_digits(raw_header(&"9".repeat(60)), "TooLong")]
+    #[case::not_utf8([header(2), vec![0xff, 0xfe]].concat(), "NotUtf8")]
+    #[case::bad_header_after_a_good_frame_is_not_yet_seen(buffer(&["ok"], &raw_header("x")), "none")]
+    fn parse_frame_refuses(#[case] buf: Vec<u8>, #[case] expected: &'static str) {
+        check(
+            &format!(
+                "check the header as soon as its 64 bytes are there, with `parse_header`, and pass its \
+                 error on; a complete body must be UTF-8 (`std::str::from_utf8`). {PROTOCOL}"
+            ),
+            move || {
+                let got = parse_frame(&buf);
+                let kind = match &got {
+                    Err(FrameError::BadHeader(_)) => "BadHeader",
+                    Err(FrameError::TooLong(_)) => "TooLong",
+                    Err(FrameError::NotUtf8) => "NotUtf8",
+                    Ok(Some((text, used))) if expected == "none" && text == "ok" && *used == HEADER_LEN + 2 => "none",
+                    _ => "something else",
+                };
+                if kind != expected {
+                    let wanted = if expected == "none" {
+                        "Ok(Some((\"ok\", 66))): the first message is fine; the bad one comes next time".into()
+                    } else {
+                        format!("Err(FrameError::{expected}(…))")
+                    };
+                    Failure::new("`parse_frame` gave the wrong answer for a buffer it should refuse")
+                        .field("buffer", show_bytes(&buf))
+                        .field("expected", wanted)
+                        .field("got", format!("{got:?}"))
+                        .fail();
+                }
+            },
+        );
+    }
+
+    #[test]
+    fn confirms_one_message() {
+        check(
+            "accept the client, register it, and when it is readable read its bytes into its input \
+             buffer, cut a message out with `parse_frame` and queue `Msg received\\n` in its output. \
+             Book: Non-blocking I/O › The event loop",
+            || {
+                let server = mio_server();
+                let mut client = server.connect();
+                client.send_and_confirm("hello, mio");
+            },
+        );
+    }
+
+    #[test]
+    fn confirms_several_messages_in_turn() {
+        check(
+            "a connection stays open after a message: keep it in your map and wait for its next event. \
+             Book: Non-blocking I/O › The event loop",
+            || {
+                let server = mio_server();
+                let mut client = server.connect();
+                for text in ["one", "two", "three", "four"] {
+                    client.send_and_confirm(text);
+                }
+            },
+        );
+    }
+
+    #[test]
+    fn closes_after_disconnect() {
+        check(
+            "after `!DISCONNECT`, queue its confirmation, set `closing`, and once the output is written \
+             shut down writing; drop the connection when the client has closed too. \
+             Book: Non-blocking I/O › Closing without a reset",
+            || {
+                let server = mio_server();
+                let mut client = server.connect();
+                client.send_and_confirm("bye soon");
+                client.disconnect();
+                // The server goes on with others.
+                server.connect().send_and_confirm("next");
+            },
+        );
+    }
+
+    #[rstest]
+    #[case::portuguese("Olá, mundo! Ação, coração, pão.")]
+    #[case::emoji("🦀 + 🔌 = 💬")]
+    #[case::cjk("你好，世界")]
+    fn counts_bytes_not_characters(#[case] text: &'static str) {
+        check(
+            "the header counts bytes, not characters: take exactly that many bytes as the body, \
+             and the next message starts right after. Book: Bytes and strings",
+            move || {
+                let server = mio_server();
+                let mut client = server.connect();
+                // Two messages in one write: a server that takes the wrong number
+                // of bytes for the first one misreads the second.
+                client.send(&frames([text.as_bytes(), "after".as_bytes()]));
+                client.expect_confirmation();
+                client.expect_confirmation();
+                client.disconnect();
+            },
+        );
+    }
+
+    #[test]
+    fn header_and_body_in_1_byte_writes() {
+        check(
+            "bytes arrive in pieces of any size: keep what you read in the connection's input buffer, \
+             and let `parse_frame` say `None` until a whole message is there. Book: Non-blocking I/O › \
+             Connection state and buffers",
+            || {
+                let server = mio_server();
+                let mut client = server.connect();
+                client.send_in_pieces(&frame("Olá, pieces".as_bytes()), 1, true);
+                client.expect_confirmation();
+                client.disconnect();
+            },
+        );
+    }
+
+    #[test]
+    fn header_split_in_two() {
+        check(
+            "a header may arrive in two reads: keep the first part until the rest comes. \
+             Book: Non-blocking I/O › Connection state and buffers",
+            || {
+                let server = mio_server();
+                let mut client = server.connect();
+                let message = frame(b"split header");
+                client.send(&message[..30]);
+                client.pause();
+                client.send(&message[30..]);
+                client.expect_confirmation();
+                client.disconnect();
+            },
+        );
+    }
+
+    #[rstest]
+    #[case::two(2)]
+    #[case::three(3)]
+    fn messages_merged_in_one_write(#[case] count: usize) {
+        check(
+            "one read may hold several messages: after each read, answer every whole message in the \
+             buffer, not just the first. Book: Non-blocking I/O › Connection state and buffers",
+            move || {
+                let server = mio_server();
+                let mut client = server.connect();
+                let bodies: Vec<String> = (1..=count).map(|i| format!("merged {i}")).collect();
+                client.send(&frames(bodies.iter().map(|b| b.as_bytes())));
+                for _ in 0..count {
+                    client.expect_confirmation();
+                }
+                client.disconnect();
+            },
+        );
+    }
+
+    #[rstest]
+    #[case::empty(0)]
+    #[case::largest_allowed(MAX_BODY)]
+    fn body_of(#[case] size: usize) {
+        check(
+            "a header of `0` is a whole message with an empty body; a body of 65536 bytes is allowed \
+             and arrives in many reads. Book: Non-blocking I/O › Connection state and buffers",
+            move || {
+                let server = mio_server();
+                let mut client = server.connect();
+                client.send(&frame("é".repeat(size / 2).as_bytes()));
+                client.expect_confirmation();
+                client.disconnect();
+            },
+        );
+    }
+
+    #[rstest]
+    #[case::letters(raw_header("12ab"), b"".as_slice())]
+    #[case::leading_space(raw_header(" 5"), b"hello".as_slice())]
+    #[case::two_numbers(raw_header("1 2"), b"x".as_slice())]
+    #[case::over_the_limit(header(MAX_BODY + 1), b"".as_slice())]
+    #[case::sixty_digits(raw_header(&"9".repeat(60)), b"".as_slice())]
+    #[case::not_utf8(header(4), b"ab\xff\xfe".as_slice())]
+    fn refuses_with_error_and_closes(#[case] head: Vec<u8>, #[case] body: &'static [u8]) {
+        check(
+            "on a `FrameError`, queue `ERROR <reason>\\n` (its Display is the reason) and close once it \
+             is written, without waiting for a body a bad header announces; then go on serving others. \
+             Book: Non-blocking I/O › Closing without a reset",
+            move || {
+                let server = mio_server();
+                let mut client = server.connect();
+                let mut bytes = head;
+                bytes.extend_from_slice(body);
+                client.send(&bytes);
+                client.expect_error_and_close();
+                server.connect().send_and_confirm("next client");
+            },
+        );
+    }
+
+    #[rstest]
+    #[case::without_a_byte(b"".to_vec())]
+    #[case::after_a_message(frame(b"and then I leave"))]
+    #[case::mid_header(header(5)[..20].to_vec())]
+    #[case::mid_body([header(5), b"he".to_vec()].concat())]
+    fn forgets_a_client_that_leaves(#[case] bytes: Vec<u8>) {
+        check(
+            "`read` returning Ok(0) is the client's end of stream: it will never send more. Stop reading \
+             (another read returns 0 again, forever: a loop that waits for WouldBlock never ends) and drop \
+             the connection once its output is written. Book: Non-blocking I/O › Closing without a reset",
+            move || {
+                let server = mio_server();
+                let mut leaving = server.connect();
+                leaving.send(&bytes);
+                drop(leaving);
+                server.connect().send_and_confirm("still serving?");
+                server.assert_running("a client left without !DISCONNECT");
+            },
+        );
+    }
+
+    #[test]
+    fn survives_a_client_that_resets() {
+        check(
+            "an error on one connection (here a reset: the client closed with its confirmation unread) \
+             ends that connection only: print it, deregister and drop it, and go on; do not return it \
+             from `serve` with `?`. Book: Non-blocking I/O › The event loop",
+            || {
+                let server = mio_server();
+                let mut rude = server.connect();
+                rude.send_message("I will not read the answer");
+                // Wait until the confirmation has arrived, without reading it:
+                // closing a socket with unread bytes sends a reset (RST).
+                let mut first = [0u8; 1];
+                let _ = rude.stream().peek(&mut first);
+                drop(rude);
+                let mut next = server.connect();
+                next.send_and_confirm("still serving?");
+                next.send_and_confirm("really?");
+                server.assert_running("a client reset its connection");
+            },
+        );
+    }
+}
+
+mod many_clients {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::thread;
+    use std::time::Instant;
+    #[cfg(unix)]
+    use support::Buffer;
+
+    /// How long a client that is not the problem may wait for its answer
+    /// while another client misbehaves. A one-thread server answers in
+    /// microseconds; a server stuck on the misbehaving client never does.
+    const PROMPT: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn a_thousand_clients_at_once() {
+        check_within(
+            Duration::from_secs(30),
+            "keep every connection in your map, each with its own buffers, and give each its turn when \
+             its event comes; accept until `WouldBlock`, since many connections may wait at once. \
+             Book: Non-blocking I/O › The event loop",
+            || {
+                const CLIENTS: usize = 1000;
+                support::allow_open_files(2 * CLIENTS as u64 + 200);
+                let server = mio_server();
+                let mut clients: Vec<Client> = (0..CLIENTS).map(|_| server.connect()).collect();
+                for (i, client) in clients.iter_mut().enumerate() {
+                    client.send_message(&format!("client {i} says hi"));
+                }
+                // Answers are read last client first: a server that serves its
+                // clients one after another is still stuck with the first.
+                for client in clients.iter_mut().rev() {
+                    client.expect_confirmation();
+                }
+                for client in clients.iter_mut().rev() {
+                    client.disconnect();
+                }
+            },
+        );
+    }
+
+    #[test]
+    fn a_client_stalled_mid_header_delays_no_one() {
+        check(
+            "never wait for one client: keep a partial header in that client's input buffer and go back \
+             to `poll`; others are served meanwhile. Book: Non-blocking I/O › Connection state and buffers",
+            || {
+                let server = mio_server();
+                let mut slow = server.connect();
+                let message = frame(b"slowly");
+                slow.send(&message[..30]);
+                let mut other = server.connect().with_deadline(PROMPT);
+                other.send_and_confirm("I am not slow");
+                other.disconnect();
+                slow.send(&message[30..]);
+                slow.expect_confirmation();
+                slow.disconnect();
+            },
+        );
+    }
+
+    /// A client that sends a flood of messages and reads none of its
+    /// confirmations.
+    ///
+    /// Confirmations are 13 bytes and an empty message is 64, so to make a
+    /// server without a bound hold megabytes of output the client sends
+    /// 160 000 empty messages (10 MB; loopback carries that in milliseconds).
+    /// The kernel buffers on both sides are made small and fixed (see
+    /// `support::shrink`): a few hundred KiB of confirmations at most can
+    /// wait there, the rest waits in the server's memory. A server that stops
+    /// reading once 64 KiB wait has read about a megabyte when the client's
+    /// writes stall (measured: 1.1 MB); one with no bound reads all 10 MB and
+    /// ends up holding 2 MB of confirmations: that is what this check sees.
+    /// A bound of up to about a megabyte passes.
+    #[test]
+    fn a_client_that_never_reads_delays_no_one_and_is_bounded() {
+        check_within(
+            Duration::from_secs(30),
+            "stop reading from a client once its output holds MAX_PENDING_OUTPUT bytes (backpressure), \
+             write only what the socket takes and keep the rest, ask for WRITABLE while output waits, \
+             and once the output shrinks, read again at once: the bytes are already waiting, do not count \
+             on a new READABLE event. Book: Non-blocking I/O › Backpressure",
+            flood,
+        );
+    }
+
+    fn flood() {
+        const MESSAGES: usize = 160_000;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        #[cfg(unix)]
+        for buffer in [Buffer::Send, Buffer::Receive] {
+            support::shrink(std::os::fd::AsRawFd::as_raw_fd(&listener), buffer, 4096);
+        }
+        let server = Server::start_with("confirm_mio::serve", listener, confirm_mio::serve);
+
+        let rude = support::raw_connect(server.addr(), Duration::from_secs(20));
+        #[cfg(unix)]
+        {
+            let fd = std::os::fd::AsRawFd::as_raw_fd(&rude);
+            support::shrink(fd, Buffer::Send, 4096);
+            support::shrink(fd, Buffer::Receive, 64 * 1024);
+        }
+        let mut writer = rude.try_clone().expect("clone a socket handle");
+        let sent = Arc::new(AtomicUsize::new(0));
+        let finished = Arc::new(AtomicBool::new(false));
+        let (sent2, finished2) = (Arc::clone(&sent), Arc::clone(&finished));
+        let flood = frames(std::iter::repeat_n(b"".as_slice(), MESSAGES));
+        let sending = thread::spawn(move || {
+            for chunk in flood.chunks(16 * 1024) {
+                if writer.write_all(chunk).is_err() {
+                    return;
+                }
+                sent2.fetch_add(chunk.len(), Ordering::SeqCst);
+            }
+            finished2.store(true, Ordering::SeqCst);
+        });
+
+        // Wait until the client's writes stall: the server has stopped reading.
+        let started = Instant::now();
+        let mut last = (0, Instant::now());
+        while !finished.load(Ordering::SeqCst) && last.1.elapsed() < Duration::from_millis(500) {
+            let now = sent.load(Ordering::SeqCst);
+            if now != last.0 {
+                last = (now, Instant::now());
+            }
+            if started.elapsed() > Duration::from_secs(10) {
+                break;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        let taken = sent.load(Ordering::SeqCst);
+        if finished.load(Ordering::SeqCst) {
+            Failure::new("the server read everything from a client that never reads its confirmations")
+                .field("sent", format!("{MESSAGES} empty messages, {} bytes, reading nothing back", taken))
+                .field("so", format!("the server had about {} KiB of confirmations to keep in memory", MESSAGES * 13 / 1024))
+                .field("expected", "once a client's output holds MAX_PENDING_OUTPUT (64 KiB), stop reading from it until it has taken some")
+                .fail();
+        }
+
+        // Meanwhile, everyone else is served at once.
+        let mut other = server.connect().with_deadline(PROMPT);
+        other.send_and_confirm("is anyone else served?");
+        other.disconnect();
+
+        // Now the client reads: every message must be confirmed, none lost.
+        let mut reader = rude;
+        let _ = reader.set_read_timeout(Some(Duration::from_secs(3)));
+        let expected = MESSAGES * CONFIRMATION.len() + MESSAGES;
+        let mut got = 0usize;
+        let mut buf = vec![0u8; 64 * 1024];
+        let line = format!("{CONFIRMATION}\n");
+        while got < expected {
+            match reader.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    // Every byte must belong to a `Msg received\n` line.
+                    for (i, &b) in buf[..n].iter().enumerate() {
+                        if b != line.as_bytes()[(got + i) % line.len()] {
+                            let at = got + i;
+                            Failure::new("the confirmations came back damaged")
+                                .field("sent", format!("{MESSAGES} empty messages, reading nothing back at first"))
+                                .field("at byte", at)
+                                .field("got", show_bytes(&buf[i..n.min(i + 40)]))
+                                .field("likely", "bytes were lost or written twice: after a partial `write`, keep exactly the bytes it did not take")
+                                .fail();
+                        }
+                    }
+                    got += n;
+                }
+            }
+        }
+        if got < expected {
+            let lines = got / line.len();
+            Failure::new("the confirmations stopped coming")
+                .field(
+                    "sent",
+                    format!(
+                        "{MESSAGES} messages ({} of {} bytes taken by the server)",
+                        sent.load(Ordering::SeqCst),
+                        MESSAGES * HEADER_LEN
+                    ),
+                )
+                .field("received", format!("{lines} confirmations, then nothing more (for 3 s, or the server closed)"))
+                .field(
+                    "likely",
+                    "output that did not fit was dropped instead of kept, or WRITABLE was never asked for, \
+                     or reading never resumed once the client took its confirmations (after backpressure, \
+                     read again once the output shrinks: the bytes are already waiting)",
+                )
+                .fail();
+        }
+        let _ = sending.join();
+    }
+}
+
+mod the_loop {
+    use super::*;
+    use harness::ServerProcess;
+    use std::thread;
+
+    const SERVER: &str = env!("CARGO_BIN_EXE_mio-server");
+
+    /// Starts `mio-server` and makes sure it answers a first message.
+    fn start() -> ServerProcess {
+        let server = ServerProcess::start(SERVER);
+        let mut probe = support::raw_connect(server.addr(), Duration::from_secs(3));
+        let answered = probe.write_all(&frame(b"probe")).is_ok() && {
+            let mut got = [0u8; 13];
+            probe.read_exact(&mut got).is_ok() && got == *b"Msg received\n"
+        };
+        if !answered {
+            thread::sleep(Duration::from_millis(200)); // let a crashing process finish crashing
+            support::expect_alive(server.id(), "mio-server");
+            Failure::new("`mio-server` did not confirm a first message")
+                .field("sent", show_bytes(&frame(b"probe")))
+                .fail();
+        }
+        server
+    }
+
+    #[test]
+    fn serves_a_hundred_clients_on_one_thread() {
+        check(
+            "one thread for everyone: no `thread::spawn` per client; the loop in `serve` gives each \
+             ready connection its turn. Book: Non-blocking I/O › The event loop",
+            || {
+                let server = start();
+                let before = support::thread_count(server.id());
+                let mut clients: Vec<Client> = (0..100).map(|_| server.connect()).collect();
+                for client in &mut clients {
+                    client.send_and_confirm("one thread?");
+                }
+                let during = support::thread_count(server.id());
+                for client in &mut clients {
+                    client.disconnect();
+                }
+                if before != 1 || during != 1 {
+                    Failure::new("`mio-server` uses more than one thread")
+                        .field(
+                            "threads",
+                            format!("{before} before the clients came, {during} with 100 clients connected"),
+                        )
+                        .field("expected", "1: the event loop on the main thread")
+                        .fail();
+                }
+            },
+        );
+    }
+
+    #[test]
+    fn an_idle_server_uses_no_cpu() {
+        check(
+            "wait in `poll.poll(&mut events, None)`: it sleeps until something is ready. Never loop over \
+             sockets asking each one (a busy loop: 100% CPU to do nothing); never use a poll timeout of zero. \
+             Book: Non-blocking I/O › The busy loop",
+            || {
+                let server = start();
+                let mut idle: Vec<Client> = (0..50).map(|_| server.connect()).collect();
+                for client in &mut idle {
+                    client.send_and_confirm("now I wait");
+                }
+                let window = Duration::from_millis(400);
+                let before = support::busy_time(server.id());
+                thread::sleep(window); // measuring, not waiting for the server
+                let busy = support::busy_time(server.id()) - before;
+                if busy > window / 4 {
+                    let share = 100.0 * busy.as_secs_f64() / window.as_secs_f64();
+                    Failure::new("the server keeps the CPU busy while nothing happens")
+                        .field("connections", "50, all idle")
+                        .field(
+                            "busy",
+                            format!(
+                                "{} ms of {} ms ({share:.0}%), running or waiting for a CPU",
+                                busy.as_millis(),
+                                window.as_millis()
+                            ),
+                        )
+                        .field("expected", "about 0 ms: an event loop sleeps in `poll` until a socket is ready")
+                        .fail();
+                }
+                for client in &mut idle {
+                    client.send_and_confirm("still there");
+                    client.disconnect();
+                }
+            },
+        );
+    }
+
+    /// Eight 40 KiB messages in one write, then nothing: well over what one
+    /// `read` takes, so a server that reads once per event is left with
+    /// bytes in the kernel and no new event to tell it so.
+    #[test]
+    fn reads_until_would_block() {
+        check(
+            "you read once per event; with edge-triggered readiness you must read until WouldBlock: \
+             mio reports a socket once when bytes arrive, not again while some remain. \
+             Book: Non-blocking I/O › Edge-triggered: read until WouldBlock",
+            || {
+                const MESSAGES: usize = 8;
+                let server = mio_server();
+                let stream = support::raw_connect(server.addr(), Duration::from_secs(3));
+                let mut writer = stream.try_clone().expect("clone a socket handle");
+                let body = "x".repeat(40 * 1024);
+                let burst = frames(std::iter::repeat_n(body.as_bytes(), MESSAGES));
+                let size = burst.len();
+                let sending = thread::spawn(move || writer.write_all(&burst));
+                let mut reader = stream;
+                let mut got = Vec::new();
+                let mut buf = [0u8; 4096];
+                while got.len() < MESSAGES * (CONFIRMATION.len() + 1) {
+                    match reader.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => got.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = sending.join();
+                if got != confirmations(MESSAGES) {
+                    Failure::new("not every message of one big write was confirmed")
+                        .field(
+                            "sent",
+                            format!("{MESSAGES} messages of 40 KiB in one write ({size} bytes), then nothing more"),
+                        )
+                        .field("expected", show_bytes(&confirmations(MESSAGES)))
+                        .field("got (3 s)", show_bytes(&got))
+                        .field(
+                            "why",
+                            "you read once per event; with edge-triggered readiness you must read until WouldBlock",
+                        )
+                        .fail();
+                }
+            },
+        );
+    }
+}
