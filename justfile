@@ -54,8 +54,8 @@ load *args:
 test:
     cargo fmt --all --check
     cargo fmt --all --check --manifest-path solutions/Cargo.toml
-    cargo clippy --workspace --all-targets --quiet -- -D warnings
-    cargo clippy --workspace --all-targets --quiet --manifest-path solutions/Cargo.toml -- -D warnings
+    cargo clippy --locked --workspace --all-targets --quiet -- -D warnings
+    cargo clippy --locked --workspace --all-targets --quiet --manifest-path solutions/Cargo.toml -- -D warnings
     cargo test --quiet --package course-harness --package course-runner --package course-cli
     {{course}} verify
     {{course}} book-check
