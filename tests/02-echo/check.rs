@@ -263,7 +263,7 @@ mod end_to_end {
     fn the_server_binary_announces_its_port_and_echoes() {
         check(
             "`echo-server` prints `listening on IP:PORT` and then calls your `serve`. \
-             Try it: `just run 02 server`, and in another terminal `nc 127.0.0.1 5002`. \
+             Try it: `just run 02 server`, and in another terminal `nc -N 127.0.0.1 5002`. \
              Book: The echo server › Try it by hand",
             || {
                 let server = ServerProcess::start(SERVER);

@@ -9,7 +9,7 @@
 
 mod support;
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -25,10 +25,14 @@ use threads::{PoolHandle, Stats};
 const PROMPTLY: Duration = Duration::from_secs(2);
 
 /// What a server that serves one client at a time does to the next client.
-const ONE_AT_A_TIME: &str = "the server is busy with another client on its only thread, so this one waits its turn";
+const ONE_AT_A_TIME: &str = "the server is busy with another client, so this one waits its turn: either every client \
+     is served on one thread, or each has a thread but they take turns on a lock held while a client is served \
+     (a `MutexGuard` lives until the end of its scope: take what you need and let it go before the handler runs)";
 
 /// What a pool whose workers take turns does.
-const POOL_IN_TURN: &str = "the workers take turns: one holds the queue's lock while it serves its client.     `while let Ok(s) = queue.lock().unwrap().recv()` keeps the guard for the whole loop body;     take the client in a `let` statement of its own";
+const POOL_IN_TURN: &str = "the workers take turns: one holds the queue's lock while it serves its client. \
+     `while let Ok(s) = queue.lock().unwrap().recv()` keeps the guard for the whole loop body; \
+     take the client in a `let` statement of its own";
 
 /// Sends `body` from `client` and fails, explaining `situation` and what is
 /// `likely` wrong, unless its confirmation arrives within [`PROMPTLY`].
@@ -45,8 +49,13 @@ fn expect_served_while(client: &mut Client, body: &str, situation: &str, likely:
 /// Sends `body` and waits at most `deadline` for `Msg received\n`; on failure,
 /// says what came instead.
 fn confirmed_within(client: &mut Client, body: &str, deadline: Duration) -> Result<(), String> {
-    client.send(&frame(body.as_bytes()));
+    // Written on the raw stream so that a refused or reset connection is an
+    // `Err` like any other: a panic here would leave the other clients of a
+    // check waiting at their gate for one that never comes.
     let mut stream = client.stream();
+    if let Err(e) = stream.write_all(&frame(body.as_bytes())) {
+        return Err(format!("sending failed: {e}"));
+    }
     let _ = stream.set_read_timeout(Some(deadline));
     let started = Instant::now();
     let mut got = Vec::new();

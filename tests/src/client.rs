@@ -50,7 +50,7 @@ impl Fate {
     /// Waits a moment for the server's fate. Only a failing check calls this:
     /// a refused or reset connection often means the server thread is just
     /// now unwinding from a panic, and its message is what the learner needs.
-    fn settle(&self) -> Option<String> {
+    pub(crate) fn settle(&self) -> Option<String> {
         let guard = self.why.lock().unwrap_or_else(|p| p.into_inner());
         let (guard, _) = self
             .changed

@@ -2,12 +2,13 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStderr, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::client::Client;
+use crate::client::{Client, Fate};
 use crate::failure::Failure;
 
 /// How long a server binary may take to print `listening on …`. The binary is
@@ -20,11 +21,16 @@ const START_DEADLINE: Duration = Duration::from_secs(5);
 /// Dropping the handle kills the process and waits for it, even when the check
 /// fails halfway, so no server outlives its check.
 pub struct ServerProcess {
-    child: Child,
+    /// Shared with the watcher thread, which notices when the process ends.
+    child: Arc<Mutex<Child>>,
     program: String,
     addr: SocketAddr,
     lines: Receiver<String>,
     seen: Vec<String>,
+    /// Why the process ended, once it has: its status and what it said on stderr.
+    fate: Arc<Fate>,
+    /// Its stderr, once it has ended (read by the watcher).
+    stderr: Arc<Mutex<Option<String>>>,
 }
 
 impl ServerProcess {
@@ -55,8 +61,20 @@ impl ServerProcess {
             }
         });
 
-        let mut server =
-            ServerProcess { child, program: name, addr: ([0, 0, 0, 0], 0).into(), lines, seen: Vec::new() };
+        let stderr_pipe = child.stderr.take();
+        let child = Arc::new(Mutex::new(child));
+        let fate = Arc::new(Fate::default());
+        let stderr = Arc::new(Mutex::new(None));
+        watch(&name, Arc::clone(&child), stderr_pipe, Arc::clone(&fate), Arc::clone(&stderr));
+        let mut server = ServerProcess {
+            child,
+            program: name,
+            addr: ([0, 0, 0, 0], 0).into(),
+            lines,
+            seen: Vec::new(),
+            fate,
+            stderr,
+        };
         let first = server.next_line(START_DEADLINE);
         server.addr = match first.as_deref().and_then(|l| l.strip_prefix("listening on ")) {
             Some(addr) => addr
@@ -75,8 +93,15 @@ impl ServerProcess {
         self.addr
     }
 
+    /// A client connected to this server; its failures say whether the
+    /// process has ended meanwhile, with its exit status and stderr.
     pub fn connect(&self) -> Client {
-        Client::connect(self.addr)
+        Client::connect_watching(self.addr, Some(Arc::clone(&self.fate)))
+    }
+
+    /// Why the process ended, if it has.
+    pub fn exited(&self) -> Option<String> {
+        self.fate.get()
     }
 
     /// The next line the server prints, waiting at most `deadline`.
@@ -114,12 +139,14 @@ impl ServerProcess {
 
     fn fail(&mut self, what: &str) -> ! {
         let stdout = self.output().join("\n");
-        let _ = self.child.kill();
-        let status = self.child.wait().map(|s| s.to_string()).unwrap_or_default();
-        let mut stderr = String::new();
-        if let Some(mut err) = self.child.stderr.take() {
-            let _ = err.read_to_string(&mut stderr);
-        }
+        let status = {
+            let mut child = self.child.lock().unwrap_or_else(|p| p.into_inner());
+            let _ = child.kill();
+            child.wait().map(|s| s.to_string()).unwrap_or_default()
+        };
+        // The watcher reads stderr once the process has ended; give it a moment.
+        let _ = self.fate.settle();
+        let stderr = self.stderr.lock().unwrap_or_else(|p| p.into_inner()).clone().unwrap_or_default();
         Failure::new(format!("{}: {what}", self.program))
             .field("stdout", if stdout.is_empty() { "(nothing)".into() } else { stdout })
             .field("stderr", if stderr.trim().is_empty() { "(nothing)".into() } else { stderr.trim_end().to_string() })
@@ -129,13 +156,51 @@ impl ServerProcess {
 
     /// The process id, for checks that look at the process from outside.
     pub fn id(&self) -> u32 {
-        self.child.id()
+        self.child.lock().unwrap_or_else(|p| p.into_inner()).id()
     }
 }
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let mut child = self.child.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = child.kill();
+        let _ = child.wait();
     }
+}
+
+/// Watches a server process from a thread of its own: when it ends, whatever
+/// the reason, its status and stderr become its fate, which every client of it
+/// reports on failure ("connection refused" alone would not say that the
+/// learner's server panicked at start).
+fn watch(
+    name: &str,
+    child: Arc<Mutex<Child>>,
+    stderr_pipe: Option<ChildStderr>,
+    fate: Arc<Fate>,
+    stderr: Arc<Mutex<Option<String>>>,
+) {
+    let name = name.to_string();
+    // Stderr is drained as it comes, so a chatty server never blocks on a full pipe.
+    let collected = thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut pipe) = stderr_pipe {
+            let _ = pipe.read_to_string(&mut text);
+        }
+        text
+    });
+    thread::spawn(move || {
+        let status = loop {
+            match child.lock().unwrap_or_else(|p| p.into_inner()).try_wait() {
+                Ok(Some(status)) => break status.to_string(),
+                Ok(None) => {}
+                Err(e) => break format!("unknown ({e})"),
+            }
+            // Polled, not waited on: `wait` would hold the lock that Drop needs to kill it.
+            thread::sleep(Duration::from_millis(20));
+        };
+        let text = collected.join().unwrap_or_default();
+        *stderr.lock().unwrap_or_else(|p| p.into_inner()) = Some(text.clone());
+        let said = if text.trim().is_empty() { "nothing".to_string() } else { text.trim().to_string() };
+        fate.set(format!("`{name}` has exited ({status}); on stderr it said:\n{said}"));
+    });
 }

@@ -27,7 +27,8 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:5002";
 ///
 /// Book: The echo server › Accepting clients.
 pub fn serve(listener: TcpListener) -> io::Result<()> {
-    todo!("accept clients on {listener:?} one after another and echo each with echo_connection")
+    let _ = &listener; // remove this line and the todo!() below when you write the loop
+    todo!("accept clients one after another and echo each with echo_connection")
 }
 
 /// Echoes everything read from `stream` back to it, until end of stream.
@@ -44,7 +45,8 @@ pub fn serve(listener: TcpListener) -> io::Result<()> {
 ///
 /// Book: The echo server › Read, then write it all.
 pub fn echo_connection(stream: TcpStream) -> io::Result<u64> {
-    todo!("read from {stream:?} and write every byte back until read returns 0")
+    let _ = &stream; // remove this line and the todo!() below when you write the loop
+    todo!("read from the stream and write every byte back, until read returns 0")
 }
 
 /// The client: connects to `addr`, sends `data`, says it has finished sending,

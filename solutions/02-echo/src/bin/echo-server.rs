@@ -1,5 +1,5 @@
 //! `echo-server [ADDR]`: the echo server of lesson 02 (default 127.0.0.1:5002).
-//! Try it with `just run 02 client hello` or `nc 127.0.0.1 5002`.
+//! Try it with `just run 02 client hello` or `nc -N 127.0.0.1 5002`.
 
 use std::process::ExitCode;
 
