@@ -435,7 +435,7 @@ mod rules {
     #[test]
     fn blank_lines_are_ignored() {
         check(
-            "an empty line (or only spaces) is nothing to say: send it to nobody. \
+            "a line that is empty or only whitespace (spaces, tabs) is nothing to say: send it to nobody. \
              Book: The chat room › The protocol",
             || {
                 let server = chat_server();
@@ -805,7 +805,6 @@ mod robustness {
              (it skips the rest of a long line without keeping it). \
              Book: The chat room › Reading lines without trusting the client",
             || {
-                use std::io::Write as _;
                 const SIZE_MIB: usize = 64;
                 let server = harness::ServerProcess::start(SERVER);
                 let mut ana = server.connect();
@@ -816,10 +815,9 @@ mod robustness {
                 let before = peak_memory_kib(server.id());
                 let chunk = vec![b'a'; 1024 * 1024];
                 for _ in 0..SIZE_MIB {
-                    let mut raw = ana.stream(); // not `ana.send`, which keeps a copy of everything sent
-                    if let Err(e) = raw.write_all(&chunk) {
-                        ana.failure("sending a 64 MiB line failed: the server stopped reading").field("error", e).fail()
-                    }
+                    // `send` keeps a copy of what it sends (in this process, not the
+                    // server's), so a failure shows what really went out.
+                    ana.send(&chunk);
                 }
                 ana.send(b"\n");
                 let notice = expect_notice(&mut ana, "ana", "she sent a line of 64 MiB");
@@ -884,8 +882,8 @@ mod end_to_end {
     #[test]
     fn the_client_sends_typed_lines_and_prints_what_arrives() {
         check(
-            "`run_client`: one thread copies input lines to the server (each ending in \\n), another copies \
-             what the server sends to the output. After sending /quit, type nothing more. \
+            "`run_client`: one thread copies input lines to the server (each ending in \\n, a \\r before it \
+             dropped), another copies what the server sends to the output. After sending /quit, type nothing more. \
              Book: The chat room › The client",
             || {
                 let fake = FakeServer::start("* hello from the fake server\n", "* bye\n", false);
@@ -899,10 +897,13 @@ mod end_to_end {
                 }
                 let sent = fake.received().unwrap_or_default();
                 if sent != b"ana\nhello, room\n/quit\n" {
-                    Failure::new("the server should receive each typed line with \\n, up to and including /quit")
-                        .field("expected", harness::show_bytes(b"ana\nhello, room\n/quit\n"))
-                        .field("got", harness::show_bytes(&sent))
-                        .fail()
+                    Failure::new(
+                        "the server should receive each typed line, without a trailing \\r, with \\n, up to and \
+                         including /quit",
+                    )
+                    .field("expected", harness::show_bytes(b"ana\nhello, room\n/quit\n"))
+                    .field("got", harness::show_bytes(&sent))
+                    .fail()
                 }
                 let shown = screen.text();
                 if shown != "* hello from the fake server\n* bye\n" {

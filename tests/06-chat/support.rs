@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -322,8 +322,11 @@ impl ClientProcess {
                 self.transcript.push_str(&format!("< {line}\n"));
                 line
             }
-            Err(_) => {
+            Err(RecvTimeoutError::Timeout) => {
                 self.fail(&format!("{}'s chat-client printed no new line within {} s", self.who, IO_DEADLINE.as_secs()))
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                self.fail(&format!("{}'s chat-client closed its output before printing another line", self.who))
             }
         }
     }
@@ -355,10 +358,45 @@ impl ClientProcess {
         ));
     }
 
+    /// Fails with the transcript and, when the client has exited (say, it
+    /// panicked), how it exited and what it wrote on stderr: a panic's message
+    /// is there.
     fn fail(&mut self, what: &str) -> ! {
-        let _ = self.child.kill();
-        Failure::new(what.to_string()).field("transcript so far", self.transcript.trim_end()).fail()
+        let mut failure = Failure::new(what.to_string()).field("transcript so far", self.transcript.trim_end());
+        // Stdout closing comes a moment before the exit status can be read.
+        let started = Instant::now();
+        let mut exited = self.child.try_wait().ok().flatten();
+        while exited.is_none() && started.elapsed() < Duration::from_millis(300) {
+            thread::sleep(Duration::from_millis(10));
+            exited = self.child.try_wait().ok().flatten();
+        }
+        match exited {
+            Some(status) => failure = failure.field("chat-client exited", describe(status)),
+            None => {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                failure = failure.field("chat-client", "was still running (the check stopped it)");
+            }
+        }
+        let stderr = self.stderr.recv_timeout(Duration::from_secs(1)).unwrap_or_default();
+        let stderr = stderr.trim_end();
+        failure.field("its stderr", if stderr.is_empty() { "(nothing)" } else { stderr }).fail()
     }
+}
+
+/// An exit status in words: a code, or the signal that killed the process.
+fn describe(status: ExitStatus) -> String {
+    if let Some(code) = status.code() {
+        return format!("with status {code}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt as _;
+        if let Some(signal) = status.signal() {
+            return format!("killed by signal {signal}");
+        }
+    }
+    "killed".to_string()
 }
 
 impl Drop for ClientProcess {

@@ -25,7 +25,8 @@
 //! | it sends `/quit` (then close)          | it             | `* bye, <name>`                                 |
 //! | it leaves (`/quit`, end, error)        | everyone else  | `* <name> left`                                 |
 //!
-//! Lines are UTF-8; a `\r` before the `\n` is dropped; blank lines are ignored.
+//! Lines are UTF-8; a `\r` before the `\n` is dropped; a line that is empty
+//! or only whitespace is ignored.
 //! Names in lists are sorted.
 //!
 //! Your turn: replace each `todo!()` below, then run `just check 06`. The
@@ -279,7 +280,8 @@ pub fn serve(listener: TcpListener) -> io::Result<()> {
 /// 5. Read lines until the user leaves:
 ///    `TooLong` → `* line too long (max 1000 bytes); not sent` to the user;
 ///    `NotUtf8` → `* that line is not valid UTF-8; not sent` to the user;
-///    blank lines → nothing; `/quit` → `* bye, <name>` to the user, then leave;
+///    a line that is empty or only whitespace → nothing;
+///    `/quit` → `* bye, <name>` to the user, then leave;
 ///    `/who` → `* in the room: <everyone, sorted>` to the user;
 ///    another `/…` → `* unknown command /…: try /who or /quit` to the user;
 ///    anything else → `lock(room).say(name, &text)`.
@@ -308,9 +310,10 @@ pub fn write_lines(stream: TcpStream, outbox: Receiver<String>) {
 /// and writes whatever the server sends to `output`, on two threads at once.
 ///
 /// - One thread reads `input` line by line (`read_until(b'\n', …)`) and sends
-///   each line, ending in `\n`. After sending `/quit`, it stops; at the end of
-///   input (0 bytes read: Ctrl-D) it shuts down writing (`Shutdown::Write`), which
-///   the server takes as "gone".
+///   each line ending in `\n`, without a `\r` before it: a line typed or piped
+///   in as `hi\r\n` goes out as `hi\n`. After sending `/quit`, it stops; at the
+///   end of input (0 bytes read: Ctrl-D) it shuts down writing
+///   (`Shutdown::Write`), which the server takes as "gone".
 /// - The other copies what arrives (`read` into a buffer, `write_all` + `flush`
 ///   to `output`) until the server closes (a read of 0).
 /// - Both send a message on one `mpsc::channel` when they end. Return when the

@@ -458,7 +458,8 @@ pub fn run_client(
     }
 }
 
-/// Sends each line of `input`, with a `\n`, until `/quit` or the end of input;
+/// Sends each line of `input` with a plain `\n` (a `\r` before it is dropped),
+/// until `/quit` or the end of input;
 /// at the end of input, shuts down writing, which any line server understands
 /// as "this user is gone".
 fn send_typed(mut input: impl BufRead, mut stream: TcpStream) -> io::Result<()> {
