@@ -12,7 +12,8 @@
 //!    confirmation: throughput, latency (p50, p99) and wall time.
 //! 2. **Idle:** `--idle` connections that say nothing, held open beside 10
 //!    active clients: what the active clients get, and the server's memory
-//!    (VmRSS) and thread count, sampled from /proc/<pid>/status.
+//!    (VmRSS) and thread count, sampled every 5 ms from /proc/<pid>/status
+//!    (a sampled peak: a short-lived thread may fall between two samples).
 //!
 //! Standard library only, like the lessons.
 

@@ -52,7 +52,7 @@ pub fn load_table(rows: &[LoadRow], deadline: Duration) -> String {
 pub fn idle_table(rows: &[IdleRow], deadline: Duration) -> String {
     let mut out = String::from(
         "| server | idle held | active | messages/s | p50 latency | p99 latency | slowest first reply | wall time \
-         | VmRSS start → peak | threads (peak) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+         | VmRSS start → peak | threads (sampled peak) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for row in rows {
         let o = &row.outcome;

@@ -4,16 +4,69 @@
 //! Tiers, in the order a learner meets them (the course runner reads the
 //! order of the `mod` lines below):
 //! - basics: the protocol of lesson 03, unchanged, and `parse_frame` on its own;
-//! - many_clients: a thousand at once, and clients that stall or never read;
-//! - the_loop: one thread, no CPU while idle, edge-triggered readiness drained.
+//! - the_loop: one thread, no CPU while idle, edge-triggered readiness drained;
+//! - many_clients: a thousand at once, and clients that stall or never read.
+//!
+//! `the_loop` comes before `many_clients`, and its idle-CPU check first, so
+//! that a busy loop is met first by the check that names it, not as a slow
+//! thousand-client check.
+//!
+//! Most checks end with a polite `!DISCONNECT`; they do it through
+//! [`close_politely`], so that a server that gets only that step wrong fails
+//! with the disconnect hint, not with the hint of whatever the check was about.
 
 mod support;
 
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use harness::confirm::{frame, frames, header, raw_header, CONFIRMATION, HEADER_LEN, MAX_BODY};
+use harness::confirm::{frame, frames, header, raw_header, CONFIRMATION, DISCONNECT, HEADER_LEN, MAX_BODY};
 use harness::{check, check_within, show_bytes, Client, Failure, Server};
+
+/// What to do about `!DISCONNECT`; the hint of `closes_after_disconnect`, and
+/// of the closing step of every other check.
+const DISCONNECT_HINT: &str = "after `!DISCONNECT`, queue its confirmation, set `closing`, and once the output is \
+     written shut down writing; drop the connection when the client has closed too. \
+     Book: Non-blocking I/O › Closing without a reset";
+
+/// The closing step of a check: sends `!DISCONNECT`, expects its confirmation
+/// and then the close. A failure here says that the check's own subject
+/// worked and that only the goodbye went wrong, with the disconnect hint.
+fn close_politely(client: &mut Client) {
+    let mut confirmed = false;
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        client.send_message(DISCONNECT);
+        let line = client.read_line_bytes();
+        if line != CONFIRMATION.as_bytes() {
+            return Some(line);
+        }
+        confirmed = true;
+        client.expect_closed();
+        None
+    }));
+    let what_went_wrong = match outcome {
+        Ok(None) => return,
+        Ok(Some(mut line)) => {
+            line.push(b'\n');
+            format!("another line came instead of the confirmation: {}", show_bytes(&line))
+        }
+        Err(_) if confirmed => {
+            "the confirmation came, but then the connection did not end cleanly (more bytes, no close \
+             in time, or a reset)"
+                .to_string()
+        }
+        Err(_) => "no confirmation came: the server closed the connection, or nothing came in time".to_string(),
+    };
+    client
+        .failure(
+            "everything before the goodbye worked, but the closing `!DISCONNECT` failed: expected its \
+             confirmation `Msg received\\n`, then the server closing the connection",
+        )
+        .field("went wrong", what_went_wrong)
+        .field("fix this first", DISCONNECT_HINT)
+        .field("note", "the hint below is about what this check tests, which passed")
+        .fail()
+}
 
 /// Starts the learner's server, in this process, on a free port.
 fn mio_server() -> Server {
@@ -159,19 +212,14 @@ mod basics {
 
     #[test]
     fn closes_after_disconnect() {
-        check(
-            "after `!DISCONNECT`, queue its confirmation, set `closing`, and once the output is written \
-             shut down writing; drop the connection when the client has closed too. \
-             Book: Non-blocking I/O › Closing without a reset",
-            || {
-                let server = mio_server();
-                let mut client = server.connect();
-                client.send_and_confirm("bye soon");
-                client.disconnect();
-                // The server goes on with others.
-                server.connect().send_and_confirm("next");
-            },
-        );
+        check(DISCONNECT_HINT, || {
+            let server = mio_server();
+            let mut client = server.connect();
+            client.send_and_confirm("bye soon");
+            client.disconnect();
+            // The server goes on with others.
+            server.connect().send_and_confirm("next");
+        });
     }
 
     #[rstest]
@@ -190,7 +238,7 @@ mod basics {
                 client.send(&frames([text.as_bytes(), "after".as_bytes()]));
                 client.expect_confirmation();
                 client.expect_confirmation();
-                client.disconnect();
+                close_politely(&mut client);
             },
         );
     }
@@ -206,7 +254,7 @@ mod basics {
                 let mut client = server.connect();
                 client.send_in_pieces(&frame("Olá, pieces".as_bytes()), 1, true);
                 client.expect_confirmation();
-                client.disconnect();
+                close_politely(&mut client);
             },
         );
     }
@@ -224,7 +272,7 @@ mod basics {
                 client.pause();
                 client.send(&message[30..]);
                 client.expect_confirmation();
-                client.disconnect();
+                close_politely(&mut client);
             },
         );
     }
@@ -244,7 +292,7 @@ mod basics {
                 for _ in 0..count {
                     client.expect_confirmation();
                 }
-                client.disconnect();
+                close_politely(&mut client);
             },
         );
     }
@@ -255,13 +303,16 @@ mod basics {
     fn body_of(#[case] size: usize) {
         check(
             "a header of `0` is a whole message with an empty body; a body of 65536 bytes is allowed \
-             and arrives in many reads. Book: Non-blocking I/O › Connection state and buffers",
+             and arrives in many reads. If the big one is never confirmed, you may be reading once per \
+             event: mio's readiness is edge-triggered, so read until `WouldBlock` each time (one event \
+             may cover more bytes than one read takes). Book: Non-blocking I/O › Connection state and \
+             buffers; Non-blocking I/O › Edge-triggered: read until WouldBlock",
             move || {
                 let server = mio_server();
                 let mut client = server.connect();
                 client.send(&frame("é".repeat(size / 2).as_bytes()));
                 client.expect_confirmation();
-                client.disconnect();
+                close_politely(&mut client);
             },
         );
     }
@@ -335,6 +386,144 @@ mod basics {
     }
 }
 
+mod the_loop {
+    use super::*;
+    use harness::ServerProcess;
+    use std::thread;
+
+    const SERVER: &str = env!("CARGO_BIN_EXE_mio-server");
+
+    /// Starts `mio-server` and makes sure it answers a first message.
+    fn start() -> ServerProcess {
+        let server = ServerProcess::start(SERVER);
+        let mut probe = support::raw_connect(server.addr(), Duration::from_secs(3));
+        let answered = probe.write_all(&frame(b"probe")).is_ok() && {
+            let mut got = [0u8; 13];
+            probe.read_exact(&mut got).is_ok() && got == *b"Msg received\n"
+        };
+        if !answered {
+            thread::sleep(Duration::from_millis(200)); // let a crashing process finish crashing
+            support::expect_alive(server.id(), "mio-server");
+            Failure::new("`mio-server` did not confirm a first message")
+                .field("sent", show_bytes(&frame(b"probe")))
+                .fail();
+        }
+        server
+    }
+
+    #[test]
+    fn an_idle_server_uses_no_cpu() {
+        check(
+            "wait in `poll.poll(&mut events, None)`: it sleeps until something is ready. Never loop over \
+             sockets asking each one (a busy loop: 100% CPU to do nothing); never use a poll timeout of zero. \
+             Book: Non-blocking I/O › The busy loop",
+            || {
+                let server = start();
+                let mut idle: Vec<Client> = (0..50).map(|_| server.connect()).collect();
+                for client in &mut idle {
+                    client.send_and_confirm("now I wait");
+                }
+                let window = Duration::from_millis(400);
+                let before = support::busy_time(server.id());
+                thread::sleep(window); // measuring, not waiting for the server
+                let busy = support::busy_time(server.id()) - before;
+                if busy > window / 4 {
+                    let share = 100.0 * busy.as_secs_f64() / window.as_secs_f64();
+                    Failure::new("the server keeps the CPU busy while nothing happens")
+                        .field("connections", "50, all idle")
+                        .field(
+                            "busy",
+                            format!(
+                                "{} ms of {} ms ({share:.0}%), running or waiting for a CPU",
+                                busy.as_millis(),
+                                window.as_millis()
+                            ),
+                        )
+                        .field("expected", "about 0 ms: an event loop sleeps in `poll` until a socket is ready")
+                        .fail();
+                }
+                for client in &mut idle {
+                    client.send_and_confirm("still there");
+                    close_politely(client);
+                }
+            },
+        );
+    }
+
+    #[test]
+    fn serves_a_hundred_clients_on_one_thread() {
+        check(
+            "one thread for everyone: no `thread::spawn` per client; the loop in `serve` gives each \
+             ready connection its turn, and sleeps in `poll` in between (if this check runs out of time, \
+             look for a busy loop). Book: Non-blocking I/O › The event loop",
+            || {
+                let server = start();
+                let before = support::thread_count(server.id());
+                let mut clients: Vec<Client> = (0..100).map(|_| server.connect()).collect();
+                for client in &mut clients {
+                    client.send_and_confirm("one thread?");
+                }
+                let during = support::thread_count(server.id());
+                for client in &mut clients {
+                    close_politely(client);
+                }
+                if before != 1 || during != 1 {
+                    Failure::new("`mio-server` uses more than one thread")
+                        .field(
+                            "threads",
+                            format!("{before} before the clients came, {during} with 100 clients connected"),
+                        )
+                        .field("expected", "1: the event loop on the main thread")
+                        .fail();
+                }
+            },
+        );
+    }
+
+    /// Eight 40 KiB messages in one write, then nothing: well over what one
+    /// `read` takes, so a server that reads once per event is left with
+    /// bytes in the kernel and no new event to tell it so.
+    #[test]
+    fn reads_until_would_block() {
+        check(
+            "with edge-triggered readiness, read until `WouldBlock` on every READABLE event: mio reports \
+             a socket once when bytes arrive, not again while some remain. \
+             Book: Non-blocking I/O › Edge-triggered: read until WouldBlock",
+            || {
+                const MESSAGES: usize = 8;
+                let server = mio_server();
+                let stream = support::raw_connect(server.addr(), Duration::from_secs(3));
+                let mut writer = stream.try_clone().expect("clone a socket handle");
+                let body = "x".repeat(40 * 1024);
+                let burst = frames(std::iter::repeat_n(body.as_bytes(), MESSAGES));
+                let size = burst.len();
+                let sending = thread::spawn(move || writer.write_all(&burst));
+                let mut reader = stream;
+                let mut got = Vec::new();
+                let mut buf = [0u8; 4096];
+                while got.len() < MESSAGES * (CONFIRMATION.len() + 1) {
+                    match reader.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => got.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = sending.join();
+                if got != confirmations(MESSAGES) {
+                    Failure::new("not every message of one big write was confirmed")
+                        .field(
+                            "sent",
+                            format!("{MESSAGES} messages of 40 KiB in one write ({size} bytes), then nothing more"),
+                        )
+                        .field("expected", show_bytes(&confirmations(MESSAGES)))
+                        .field("got (3 s)", show_bytes(&got))
+                        .field("likely", "the server read once per event and left bytes waiting in the kernel")
+                        .fail();
+                }
+            },
+        );
+    }
+}
+
 mod many_clients {
     use super::*;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -355,7 +544,9 @@ mod many_clients {
             Duration::from_secs(30),
             "keep every connection in your map, each with its own buffers, and give each its turn when \
              its event comes; accept until `WouldBlock`, since many connections may wait at once. \
-             Book: Non-blocking I/O › The event loop",
+             If it is only too slow, look for a busy loop (a poll timeout of zero, or asking every socket \
+             in turn): it spends the CPU the clients need. Book: Non-blocking I/O › The event loop; \
+             Non-blocking I/O › The busy loop",
             || {
                 const CLIENTS: usize = 1000;
                 support::allow_open_files(2 * CLIENTS as u64 + 200);
@@ -370,7 +561,7 @@ mod many_clients {
                     client.expect_confirmation();
                 }
                 for client in clients.iter_mut().rev() {
-                    client.disconnect();
+                    close_politely(client);
                 }
             },
         );
@@ -388,10 +579,10 @@ mod many_clients {
                 slow.send(&message[..30]);
                 let mut other = server.connect().with_deadline(PROMPT);
                 other.send_and_confirm("I am not slow");
-                other.disconnect();
+                close_politely(&mut other);
                 slow.send(&message[30..]);
                 slow.expect_confirmation();
-                slow.disconnect();
+                close_politely(&mut slow);
             },
         );
     }
@@ -416,7 +607,8 @@ mod many_clients {
             "stop reading from a client once its output holds MAX_PENDING_OUTPUT bytes (backpressure), \
              write only what the socket takes and keep the rest, ask for WRITABLE while output waits, \
              and once the output shrinks, read again at once: the bytes are already waiting, do not count \
-             on a new READABLE event. Book: Non-blocking I/O › Backpressure",
+             on a new READABLE event. If it runs out of time, look for a busy loop too (a poll timeout \
+             of zero). Book: Non-blocking I/O › Backpressure",
             flood,
         );
     }
@@ -477,7 +669,7 @@ mod many_clients {
         // Meanwhile, everyone else is served at once.
         let mut other = server.connect().with_deadline(PROMPT);
         other.send_and_confirm("is anyone else served?");
-        other.disconnect();
+        close_politely(&mut other);
 
         // Now the client reads: every message must be confirmed, none lost.
         let mut reader = rude;
@@ -522,150 +714,11 @@ mod many_clients {
                     "likely",
                     "output that did not fit was dropped instead of kept, or WRITABLE was never asked for, \
                      or reading never resumed once the client took its confirmations (after backpressure, \
-                     read again once the output shrinks: the bytes are already waiting)",
+                     read again once the output shrinks: the bytes are already waiting), or the server reads \
+                     once per event where it must read until `WouldBlock`",
                 )
                 .fail();
         }
         let _ = sending.join();
-    }
-}
-
-mod the_loop {
-    use super::*;
-    use harness::ServerProcess;
-    use std::thread;
-
-    const SERVER: &str = env!("CARGO_BIN_EXE_mio-server");
-
-    /// Starts `mio-server` and makes sure it answers a first message.
-    fn start() -> ServerProcess {
-        let server = ServerProcess::start(SERVER);
-        let mut probe = support::raw_connect(server.addr(), Duration::from_secs(3));
-        let answered = probe.write_all(&frame(b"probe")).is_ok() && {
-            let mut got = [0u8; 13];
-            probe.read_exact(&mut got).is_ok() && got == *b"Msg received\n"
-        };
-        if !answered {
-            thread::sleep(Duration::from_millis(200)); // let a crashing process finish crashing
-            support::expect_alive(server.id(), "mio-server");
-            Failure::new("`mio-server` did not confirm a first message")
-                .field("sent", show_bytes(&frame(b"probe")))
-                .fail();
-        }
-        server
-    }
-
-    #[test]
-    fn serves_a_hundred_clients_on_one_thread() {
-        check(
-            "one thread for everyone: no `thread::spawn` per client; the loop in `serve` gives each \
-             ready connection its turn. Book: Non-blocking I/O › The event loop",
-            || {
-                let server = start();
-                let before = support::thread_count(server.id());
-                let mut clients: Vec<Client> = (0..100).map(|_| server.connect()).collect();
-                for client in &mut clients {
-                    client.send_and_confirm("one thread?");
-                }
-                let during = support::thread_count(server.id());
-                for client in &mut clients {
-                    client.disconnect();
-                }
-                if before != 1 || during != 1 {
-                    Failure::new("`mio-server` uses more than one thread")
-                        .field(
-                            "threads",
-                            format!("{before} before the clients came, {during} with 100 clients connected"),
-                        )
-                        .field("expected", "1: the event loop on the main thread")
-                        .fail();
-                }
-            },
-        );
-    }
-
-    #[test]
-    fn an_idle_server_uses_no_cpu() {
-        check(
-            "wait in `poll.poll(&mut events, None)`: it sleeps until something is ready. Never loop over \
-             sockets asking each one (a busy loop: 100% CPU to do nothing); never use a poll timeout of zero. \
-             Book: Non-blocking I/O › The busy loop",
-            || {
-                let server = start();
-                let mut idle: Vec<Client> = (0..50).map(|_| server.connect()).collect();
-                for client in &mut idle {
-                    client.send_and_confirm("now I wait");
-                }
-                let window = Duration::from_millis(400);
-                let before = support::busy_time(server.id());
-                thread::sleep(window); // measuring, not waiting for the server
-                let busy = support::busy_time(server.id()) - before;
-                if busy > window / 4 {
-                    let share = 100.0 * busy.as_secs_f64() / window.as_secs_f64();
-                    Failure::new("the server keeps the CPU busy while nothing happens")
-                        .field("connections", "50, all idle")
-                        .field(
-                            "busy",
-                            format!(
-                                "{} ms of {} ms ({share:.0}%), running or waiting for a CPU",
-                                busy.as_millis(),
-                                window.as_millis()
-                            ),
-                        )
-                        .field("expected", "about 0 ms: an event loop sleeps in `poll` until a socket is ready")
-                        .fail();
-                }
-                for client in &mut idle {
-                    client.send_and_confirm("still there");
-                    client.disconnect();
-                }
-            },
-        );
-    }
-
-    /// Eight 40 KiB messages in one write, then nothing: well over what one
-    /// `read` takes, so a server that reads once per event is left with
-    /// bytes in the kernel and no new event to tell it so.
-    #[test]
-    fn reads_until_would_block() {
-        check(
-            "you read once per event; with edge-triggered readiness you must read until WouldBlock: \
-             mio reports a socket once when bytes arrive, not again while some remain. \
-             Book: Non-blocking I/O › Edge-triggered: read until WouldBlock",
-            || {
-                const MESSAGES: usize = 8;
-                let server = mio_server();
-                let stream = support::raw_connect(server.addr(), Duration::from_secs(3));
-                let mut writer = stream.try_clone().expect("clone a socket handle");
-                let body = "x".repeat(40 * 1024);
-                let burst = frames(std::iter::repeat_n(body.as_bytes(), MESSAGES));
-                let size = burst.len();
-                let sending = thread::spawn(move || writer.write_all(&burst));
-                let mut reader = stream;
-                let mut got = Vec::new();
-                let mut buf = [0u8; 4096];
-                while got.len() < MESSAGES * (CONFIRMATION.len() + 1) {
-                    match reader.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => got.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let _ = sending.join();
-                if got != confirmations(MESSAGES) {
-                    Failure::new("not every message of one big write was confirmed")
-                        .field(
-                            "sent",
-                            format!("{MESSAGES} messages of 40 KiB in one write ({size} bytes), then nothing more"),
-                        )
-                        .field("expected", show_bytes(&confirmations(MESSAGES)))
-                        .field("got (3 s)", show_bytes(&got))
-                        .field(
-                            "why",
-                            "you read once per event; with edge-triggered readiness you must read until WouldBlock",
-                        )
-                        .fail();
-                }
-            },
-        );
     }
 }
