@@ -17,8 +17,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use harness::confirm::frame;
-use harness::{check, check_within, run_within, show_bytes, Client, Failure, Server, IO_DEADLINE};
-use support::{call_within, expect_count, threads_left, threads_named, Gate};
+use harness::{check, check_within, run_within, run_within_or, show_bytes, Client, Failure, Server, IO_DEADLINE};
+use support::{expect_count, threads_left, threads_named, Gate};
 use threads::{PoolHandle, Stats};
 
 /// How long a client that should be served at once may wait for its confirmation.
@@ -89,18 +89,14 @@ fn counting_server(handler: threads::Handler) -> (Server, Arc<Stats>) {
 /// Reads the count; fails if that takes longer than a second (a lock held elsewhere).
 fn active_now(stats: &Arc<Stats>) -> usize {
     let stats = Arc::clone(stats);
-    match call_within(Duration::from_secs(1), move || stats.active()) {
-        Ok(n) => n,
-        Err(Some(panic)) => std::panic::resume_unwind(panic),
-        Err(None) => Failure::new("`stats.active()` did not return within 1 s")
-            .field("meanwhile", "a client is connected and the server is waiting for its bytes")
-            .field(
-                "likely",
-                "a lock is held while that client is served: a MutexGuard lives until the end of its \
-                 scope, so a guard taken before the client's read keeps everyone else waiting",
-            )
-            .fail(),
-    }
+    run_within_or(
+        "`stats.active()`",
+        Duration::from_secs(1),
+        "a client is connected and the server is waiting for its bytes, and a lock is held while that \
+         client is served: a MutexGuard lives until the end of its scope, so a guard taken before the \
+         client's read keeps everyone else waiting",
+        move || stats.active(),
+    )
 }
 
 mod basics {

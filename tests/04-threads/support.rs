@@ -1,9 +1,6 @@
 //! Helpers of lesson 04's checks: a gate for many client threads, waiting for
-//! the shared count, calling learner code that must not block, and counting
-//! the threads a pool started.
+//! the shared count, and counting the threads a pool started.
 
-use std::any::Any;
-use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -32,30 +29,6 @@ impl Gate {
         let (arrived, _) =
             changed.wait_timeout_while(arrived, deadline, |n| *n < self.expected).unwrap_or_else(|p| p.into_inner());
         *arrived >= self.expected
-    }
-}
-
-/// Calls `f` on a thread of its own and waits at most `deadline`.
-/// `Ok(value)`, `Err(None)` if it is still running at the deadline, or
-/// `Err(Some(panic))` if it panicked.
-#[allow(clippy::type_complexity)]
-pub fn call_within<T: Send + 'static>(
-    deadline: Duration,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, Option<Box<dyn Any + Send>>> {
-    let (done, outcome) = mpsc::channel();
-    // A "course:" name: the harness reports this thread's panics in the check's
-    // failure instead of printing them on their own.
-    let handle = thread::Builder::new()
-        .name("course:call".into())
-        .spawn(move || {
-            let _ = done.send(f());
-        })
-        .expect("start a thread");
-    match outcome.recv_timeout(deadline) {
-        Ok(value) => Ok(value),
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(None),
-        Err(mpsc::RecvTimeoutError::Disconnected) => Err(handle.join().err()),
     }
 }
 

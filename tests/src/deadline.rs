@@ -49,14 +49,27 @@ pub fn check_within(deadline: Duration, hint: &str, body: impl FnOnce() + Send +
 ///
 /// A panic inside `f` fails the check with the panic's message and location.
 pub fn run_within<T: Send + 'static>(what: &str, deadline: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+    run_within_or(
+        what,
+        deadline,
+        "a loop that never ends, or a read waiting for bytes (or an end of stream) that never come",
+        f,
+    )
+}
+
+/// [`run_within`], with the check's own explanation of what `likely` keeps the
+/// call from returning (a lesson without sockets, a lock held too long, …).
+pub fn run_within_or<T: Send + 'static>(
+    what: &str,
+    deadline: Duration,
+    likely: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
     match run_on_thread("run", deadline, f) {
         Some(Ok(value)) => value,
         Some(Err(caught)) => panics::resume(caught),
         None => Failure::new(format!("{what} did not return within {} s", deadline.as_secs_f32()))
-            .field(
-                "likely",
-                "a loop that never ends, or a read waiting for bytes (or an end of stream) that never come",
-            )
+            .field("likely", likely)
             .fail(),
     }
 }

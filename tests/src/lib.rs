@@ -28,7 +28,7 @@ mod snapshot;
 pub mod confirm;
 
 pub use client::Client;
-pub use deadline::{check, check_within, run_within, CHECK_DEADLINE, IO_DEADLINE};
+pub use deadline::{check, check_within, run_within, run_within_or, CHECK_DEADLINE, IO_DEADLINE};
 pub use failure::{show_bytes, Failure};
 pub use hexdump::hexdump;
 pub use process::ServerProcess;
