@@ -131,10 +131,7 @@ mod basics {
                 let mut memory = Memory::new();
                 let from = addr(4003);
                 let cases: [(&[u8], Answer); 3] = [
-                    (
-                        "1 Olá".as_bytes(),
-                        Answer { reply: "ACK 1".into(), outcome: Outcome::Delivered("Olá".into()) },
-                    ),
+                    ("1 Olá".as_bytes(), Answer { reply: "ACK 1".into(), outcome: Outcome::Delivered("Olá".into()) }),
                     (b"1", Answer { reply: "ERR …".into(), outcome: Outcome::Refused(RequestError::NoSpace) }),
                     (b"2 !DISCONNECT", Answer { reply: "ACK 2".into(), outcome: Outcome::Disconnected }),
                 ];
@@ -178,7 +175,10 @@ mod basics {
                 if server.wait_for_line(&format!("{text:?}"), REPLY_DEADLINE).is_none() {
                     Failure::new("the message was acknowledged, but `serve` wrote no line with its text to `log`")
                         .field("sent", show_bytes(format!("1 {text}").as_bytes()))
-                        .field("expected", format!("a line containing {text:?}, e.g. `{} says {text:?}`", peer.local_addr()))
+                        .field(
+                            "expected",
+                            format!("a line containing {text:?}, e.g. `{} says {text:?}`", peer.local_addr()),
+                        )
                         .field("log", format!("{:?}", server.lines()))
                         .fail();
                 }
@@ -354,7 +354,8 @@ mod datagrams {
                         };
                         if reply != format!("ACK {seq}").as_bytes() {
                             peer.failure(&format!(
-                                "client {k} of 50 got another client's reply: reply to the address this request came from"
+                                "client {k} of 50 got another client's reply: reply to the address this \
+                                 request came from"
                             ))
                             .field("expected", format!("`ACK {seq}`"))
                             .field("got", show_bytes(&reply))
@@ -422,7 +423,10 @@ mod network {
                     Failure::new("`send` should resend until acknowledged")
                         .field("server", "ignores the first 2 copies of a request, acknowledges the 3rd")
                         .field("expected", "Ok(3), after about 400 ms, and 3 copies of `1 third time lucky`")
-                        .field("got", format!("{got:?} after {} ms; the server received {copies} copies", took.as_millis()))
+                        .field(
+                            "got",
+                            format!("{got:?} after {} ms; the server received {copies} copies", took.as_millis()),
+                        )
                         .fail();
                 }
                 if took < Duration::from_millis(300) {
@@ -480,7 +484,8 @@ mod network {
                     Duration::from_secs(3),
                     "ConnectionRefused treated as \"try again\", in a loop that never sends its 5th copy",
                 );
-                let good = matches!(&got, Err(e) if matches!(e.kind(), ErrorKind::ConnectionRefused | ErrorKind::TimedOut));
+                let good =
+                    matches!(&got, Err(e) if matches!(e.kind(), ErrorKind::ConnectionRefused | ErrorKind::TimedOut));
                 if !good || took > Duration::from_millis(1800) {
                     Failure::new("`send` to a port where nothing listens should fail, within its budget of about 1 s")
                         .field("server", format!("nothing listens at {nobody}"))
@@ -528,7 +533,15 @@ mod network {
                         .field("expected", "Ok(1), returned only after the real `ACK 2`")
                         .field(
                             "got",
-                            format!("{got:?} after {} ms{}", took.as_millis(), if answered.load(Ordering::SeqCst) { "" } else { " (message 2 never reached the server)" }),
+                            format!(
+                                "{got:?} after {} ms{}",
+                                took.as_millis(),
+                                if answered.load(Ordering::SeqCst) {
+                                    ""
+                                } else {
+                                    " (message 2 never reached the server)"
+                                }
+                            ),
                         )
                         .fail();
                 }
@@ -797,8 +810,8 @@ mod robustness {
     fn parse_request_refuses(#[case] datagram: Vec<u8>, #[case] expected: RequestError) {
         check(
             "each malformed datagram has its own RequestError; return the first problem in the \
-             order the doc comment gives. Check the digits byte by byte (`str::parse` accepts \"+5\"), \
-             count them, build the value with checked arithmetic, and never `unwrap` or \
+             order the doc comment gives. Check the digits byte by byte (`str::parse` accepts \"+5\", \
+             `trim` hides a leading space), count them, build the value with checked arithmetic, and never `unwrap` or \
              `from_utf8_lossy` what a client sent. Book: Datagrams › A datagram is a message",
             move || {
                 let got = parse_request(&datagram);
@@ -833,10 +846,12 @@ mod robustness {
                 peer.expect_ack(7, "`7 valid`, after the refused datagram");
                 let lines = server.sync();
                 if deliveries(&lines, "valid") != 1 {
-                    Failure::new("a refused datagram changed something: the valid `7 valid` after it was not delivered")
-                        .field("sent", format!("{}, then `7 valid`", show_bytes(&datagram)))
-                        .field("log", format!("{lines:?}"))
-                        .fail();
+                    Failure::new(
+                        "a refused datagram changed something: the valid `7 valid` after it was not delivered",
+                    )
+                    .field("sent", format!("{}, then `7 valid`", show_bytes(&datagram)))
+                    .field("log", format!("{lines:?}"))
+                    .fail();
                 }
                 if let Some(why) = server.stopped() {
                     Failure::new("the server stopped").field("server", why).fail();
@@ -861,15 +876,34 @@ mod robustness {
                 let expected = [(a, true), (b, false), (c, true), (d, true)];
                 let got: Vec<bool> = expected.iter().map(|(from, _)| memory.remembers(*from, 1)).collect();
                 let size = memory.size();
-                if got != [true, false, true, true] || size.addresses != 3 || size.ages != 3 {
-                    Failure::new("a full memory forgot the wrong address")
+                let steps = "A, B, C send 1; A sends 1 again; D sends 1";
+                if size.addresses > 3 {
+                    Failure::new(format!(
+                        "a full memory of 3 addresses grew to {}: when it is full, forget the least recently heard \
+                         address (`by_age.pop_first()`) before adding a new one",
+                        size.addresses
+                    ))
+                    .field("steps", steps)
+                    .field("got", format!("{size:?}"))
+                    .fail();
+                }
+                if size.ages != size.addresses {
+                    Failure::new(format!(
+                        "`by_age` has {} entries for {} addresses: when an address is heard again, remove its old \
+                         entry from `by_age` (under its old `heard`) before inserting the new one, or `by_age` \
+                         grows forever and pops addresses that were heard recently",
+                        size.ages, size.addresses
+                    ))
+                    .field("steps", steps)
+                    .field("got", format!("remembered A, B, C, D: {got:?}; {size:?}"))
+                    .fail();
+                }
+                if got != [true, false, true, true] {
+                    Failure::new("a full memory forgot the wrong address: it should forget the least recently heard")
                         .field("limits", "3 addresses")
-                        .field("steps", "A, B, C send 1; A sends 1 again; D sends 1")
-                        .field("expected", "B forgotten (heard least recently); A, C, D remembered; 3 addresses")
-                        .field(
-                            "got",
-                            format!("remembered A, B, C, D: {got:?}; {size:?}"),
-                        )
+                        .field("steps", steps)
+                        .field("expected", "B forgotten (heard least recently); A, C, D remembered")
+                        .field("got", format!("remembered A, B, C, D: {got:?}"))
                         .fail();
                 }
             },
@@ -921,10 +955,12 @@ mod robustness {
                 let size = memory.size();
                 let limit = MAX_ADDRESSES;
                 if size.addresses > limit || size.ages > limit || size.numbers > limit * WINDOW {
-                    Failure::new(format!("after requests from 20,000 addresses, the memory holds more than {limit} addresses"))
-                        .field("expected", format!("at most {limit} addresses (MAX_ADDRESSES) in `peers` and in `by_age`"))
-                        .field("got", format!("{size:?}"))
-                        .fail();
+                    Failure::new(format!(
+                        "after requests from 20,000 addresses, the memory holds more than {limit} addresses"
+                    ))
+                    .field("expected", format!("at most {limit} addresses (MAX_ADDRESSES) in `peers` and in `by_age`"))
+                    .field("got", format!("{size:?}"))
+                    .fail();
                 }
                 let newest = answer(&mut memory, b"1 flood", addr(20_000));
                 if newest.outcome != Outcome::Repeat {
@@ -934,7 +970,10 @@ mod robustness {
                 }
                 if took > Duration::from_secs(5) {
                     Failure::new(format!("20,000 requests took {} ms", took.as_millis()))
-                        .field("likely", "finding the least recently heard address by scanning: use `by_age.pop_first()`")
+                        .field(
+                            "likely",
+                            "finding the least recently heard address by scanning: use `by_age.pop_first()`",
+                        )
                         .fail();
                 }
             },

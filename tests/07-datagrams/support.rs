@@ -109,7 +109,19 @@ impl UdpServer {
         let mut peer = self.peer();
         let marker = format!("(sync from {})", peer.local_addr());
         peer.send(format!("1 {marker}").as_bytes());
-        peer.expect_ack(1, "a request sent to make sure the server has handled everything before it");
+        match peer.try_reply(REPLY_DEADLINE) {
+            Some(reply) if reply == b"ACK 1" => {}
+            Some(reply) => peer
+                .failure("a second client's request `1 …` got another reply than `ACK 1`")
+                .field("got", show_bytes(&reply))
+                .fail(),
+            None => peer
+                .failure(
+                    "a request from a second client (another address) got no reply: reply to the address \
+                     each datagram came from (`send_to(reply, from)`), not to the first client's",
+                )
+                .fail(),
+        }
         let _ = self.wait_for_line(&marker, REPLY_DEADLINE);
         self.lines().into_iter().filter(|l| !l.contains("(sync from ")).collect()
     }
@@ -160,7 +172,8 @@ impl Peer {
                     self.transcript.push(format!("received {}", show_bytes(&reply)));
                     if from != self.server_addr {
                         self.failure(&format!(
-                            "a reply came from {from}, not from the server's address {}: reply with                              `send_to` on the socket the request came in on",
+                            "a reply came from {from}, not from the server's address {}: reply with \
+                             `send_to` on the socket the request came in on",
                             self.server_addr
                         ))
                         .fail();

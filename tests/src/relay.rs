@@ -236,7 +236,14 @@ impl Shared {
 }
 
 /// Hands one datagram to the scheduler according to its fate.
-fn carry(shared: &Shared, jobs: &Sender<Job>, way: Way, socket: &Arc<UdpSocket>, to: Option<SocketAddr>, payload: &[u8]) {
+fn carry(
+    shared: &Shared,
+    jobs: &Sender<Job>,
+    way: Way,
+    socket: &Arc<UdpSocket>,
+    to: Option<SocketAddr>,
+    payload: &[u8],
+) {
     let now = Instant::now();
     let delays: Vec<u64> = match shared.decide(way, payload) {
         Fate::Dropped => vec![],
@@ -297,7 +304,13 @@ fn from_clients(front: Arc<UdpSocket>, server: SocketAddr, jobs: Sender<Job>, sh
 }
 
 /// Reads the server's replies to one client and carries them back.
-fn from_server(back: Arc<UdpSocket>, front: Arc<UdpSocket>, client: SocketAddr, jobs: Sender<Job>, shared: Arc<Shared>) {
+fn from_server(
+    back: Arc<UdpSocket>,
+    front: Arc<UdpSocket>,
+    client: SocketAddr,
+    jobs: Sender<Job>,
+    shared: Arc<Shared>,
+) {
     let mut buf = vec![0u8; 65_536];
     while !shared.stop.load(Ordering::SeqCst) {
         match back.recv(&mut buf) {

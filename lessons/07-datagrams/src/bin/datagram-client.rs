@@ -28,8 +28,8 @@ fn main() -> ExitCode {
         ),
     };
 
-    let mut sender =
-        Sender::connect(addr).unwrap_or_else(|e| course_cli::fail(PROGRAM, &format!("opening a socket for {addr}"), &e));
+    let mut sender = Sender::connect(addr)
+        .unwrap_or_else(|e| course_cli::fail(PROGRAM, &format!("opening a socket for {addr}"), &e));
     eprintln!("sending to {addr} over UDP");
 
     let mut talk = |message: &str| {
