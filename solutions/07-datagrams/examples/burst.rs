@@ -16,9 +16,10 @@ fn main() -> std::io::Result<()> {
     if let Ok(size) = std::fs::read_to_string("/proc/sys/net/core/rmem_default") {
         println!("default receive buffer (net.core.rmem_default): {} bytes", size.trim());
     }
-    println!("| datagram size | sent | received | lost |");
+    println!("| bytes of data per datagram | sent | received | lost |");
     println!("|---:|---:|---:|---:|");
     for size in [1, 100, 500, 1200] {
+        // ANCHOR: burst
         let receiver = UdpSocket::bind("127.0.0.1:0")?;
         let sender = UdpSocket::bind("127.0.0.1:0")?;
         sender.connect(receiver.local_addr()?)?;
@@ -37,7 +38,8 @@ fn main() -> std::io::Result<()> {
                 Err(e) => return Err(e),
             }
         }
-        println!("| {size} bytes | {BURST} | {received} | {} |", BURST - received);
+        // ANCHOR_END: burst
+        println!("| {size} | {BURST} | {received} | {} |", BURST - received);
     }
     Ok(())
 }

@@ -19,6 +19,7 @@ fn main() -> std::io::Result<()> {
     println!("| lost each way | sends per message (mean) | expected | 1 send | 2 | 3 | 4 | 5 | gave up |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for loss in [0u8, 5, 10, 20, 30] {
+        // ANCHOR: lossy
         let socket = UdpSocket::bind("127.0.0.1:0")?;
         let server = socket.local_addr()?;
         thread::spawn(move || datagrams::serve(socket, std::io::sink()));
@@ -39,6 +40,7 @@ fn main() -> std::io::Result<()> {
                 }
             }
         }
+        // ANCHOR_END: lossy
         // A send gets through, and its ACK back, with probability p.
         let p = (1.0 - f64::from(loss) / 100.0).powi(2);
         let expected = if p == 1.0 { 1.0 } else { (1.0 - (1.0 - p).powi(MAX_SENDS as i32)) / p };
