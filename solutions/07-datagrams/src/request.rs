@@ -1,11 +1,11 @@
 //! Requests: what one datagram from a client holds, and what is refused.
 //!
 //! ```text
-//! +------------------------------+---+-------------------------------+
-//! | sequence number: 1 to 20     | ␠ | the text, UTF-8, maybe empty  |
-//! | ASCII digits, 0 to u64::MAX  |   |                               |
-//! +------------------------------+---+-------------------------------+
-//!   "42"                          " "  "Olá, mundo!"   → "42 Olá, mundo!"
+//! +------------------------------+-------+-------------------------------+
+//! | sequence number: 1 to 20     | one   | the text, UTF-8, maybe empty  |
+//! | ASCII digits, 0 to u64::MAX  | space |                               |
+//! +------------------------------+-------+-------------------------------+
+//!   "42"                            " "    "Olá, mundo!"   → "42 Olá, mundo!"
 //! ```
 //!
 //! No header, no length: the datagram itself says where the message ends.
