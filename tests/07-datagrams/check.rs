@@ -747,7 +747,8 @@ mod network {
              server acknowledges every copy and delivers each message once. \
              Book: Datagrams › Lost, duplicated, reordered",
             || {
-                let faults = harness::Faults { seed: 7, drop: 25, duplicate: 10, delay: 10, delay_ms: (50, 150) };
+                let faults =
+                    harness::Faults { seed: 7, drop: 25, duplicate: 10, delay: 10, delay_ms: (50, 150), max_losses: 2 };
                 through_relay(faults, &["one", "two", "three", "four", "five", "six", "seven", "eight"]);
             },
         );
@@ -762,7 +763,14 @@ mod network {
              ignores ACKs that are not for its message; the server delivers each message once. \
              Book: Datagrams › Lost, duplicated, reordered",
             || {
-                let faults = harness::Faults { seed: 11, drop: 10, duplicate: 25, delay: 30, delay_ms: (250, 450) };
+                let faults = harness::Faults {
+                    seed: 11,
+                    drop: 10,
+                    duplicate: 25,
+                    delay: 30,
+                    delay_ms: (250, 450),
+                    max_losses: 2,
+                };
                 through_relay(faults, &["alpha", "beta", "gamma", "delta", "epsilon", "zeta"]);
             },
         );

@@ -38,12 +38,18 @@ pub struct Faults {
     pub delay: u8,
     /// How long a delayed datagram (or a duplicate's second copy) is held, in ms.
     pub delay_ms: (u64, u64),
+    /// The most copies of one datagram lost in all, each way (0: no limit).
+    /// With 2, a request and its ACK lose at most 4 round trips together, so
+    /// a client that resends as it should always gets through within its 5
+    /// sends, however the seed falls and however late a busy machine makes
+    /// an ACK: the check is about resending, not about luck.
+    pub max_losses: u64,
 }
 
 impl Faults {
     /// A perfect network: everything passes at once.
     pub fn none() -> Faults {
-        Faults { seed: 0, drop: 0, duplicate: 0, delay: 0, delay_ms: (0, 0) }
+        Faults { seed: 0, drop: 0, duplicate: 0, delay: 0, delay_ms: (0, 0), max_losses: 0 }
     }
 }
 
@@ -100,8 +106,9 @@ struct Shared {
     faults: Faults,
     stop: AtomicBool,
     events: Mutex<Vec<Event>>,
-    /// How many times each payload went each way: the "occurrence" of a fate.
-    seen: Mutex<HashMap<(Way, Vec<u8>), u64>>,
+    /// How many times each payload went each way (the "occurrence" of a
+    /// fate), and how many of its copies were lost.
+    seen: Mutex<HashMap<(Way, Vec<u8>), (u64, u64)>>,
     /// Datagrams scheduled and not yet sent.
     pending: Mutex<usize>,
     idle: Condvar,
@@ -161,7 +168,7 @@ impl Relay {
     /// How many times a client sent exactly `payload` towards the server.
     pub fn sends_of(&self, payload: &[u8]) -> u64 {
         let seen = self.shared.seen.lock().unwrap_or_else(|p| p.into_inner());
-        seen.get(&(Way::ToServer, payload.to_vec())).copied().unwrap_or(0)
+        seen.get(&(Way::ToServer, payload.to_vec())).map_or(0, |&(count, _)| count)
     }
 
     /// The last `n` events, one per line, for a failure message.
@@ -197,18 +204,16 @@ impl Drop for Relay {
 impl Shared {
     /// Decides the fate of one datagram and records it.
     fn decide(&self, way: Way, payload: &[u8]) -> Fate {
-        let occurrence = {
-            let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-            let count = seen.entry((way, payload.to_vec())).or_insert(0);
-            *count += 1;
-            *count
-        };
         let f = self.faults;
-        let roll = mix(f.seed, way, payload, occurrence);
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let (occurrence, lost) = seen.entry((way, payload.to_vec())).or_insert((0, 0));
+        *occurrence += 1;
+        let roll = mix(f.seed, way, payload, *occurrence);
         let percent = |shift: u32| (roll >> shift) % 100;
         let (low, high) = (f.delay_ms.0, f.delay_ms.1.max(f.delay_ms.0));
         let hold = low + (roll >> 32) % (high - low + 1);
-        let fate = if percent(0) < u64::from(f.drop) {
+        let spared = f.max_losses > 0 && *lost >= f.max_losses;
+        let fate = if percent(0) < u64::from(f.drop) && !spared {
             Fate::Dropped
         } else if percent(8) < u64::from(f.duplicate) {
             Fate::Duplicated(hold)
@@ -217,6 +222,10 @@ impl Shared {
         } else {
             Fate::Passed
         };
+        if fate == Fate::Dropped {
+            *lost += 1;
+        }
+        drop(seen);
         let event = Event { way, payload: payload.to_vec(), fate };
         self.events.lock().unwrap_or_else(|p| p.into_inner()).push(event);
         fate
@@ -381,7 +390,7 @@ mod tests {
 
     #[test]
     fn the_same_datagram_meets_the_same_fate_on_every_run() {
-        let faults = Faults { seed: 7, drop: 30, duplicate: 10, delay: 10, delay_ms: (100, 300) };
+        let faults = Faults { seed: 7, drop: 30, duplicate: 10, delay: 10, delay_ms: (100, 300), max_losses: 0 };
         let fates = || {
             let shared = Shared {
                 faults,
@@ -397,6 +406,21 @@ mod tests {
         assert_eq!(first, fates());
         let lost = first.iter().filter(|f| **f == Fate::Dropped).count();
         assert!((40..80).contains(&lost), "about 30% of 200 should be lost, not {lost}");
+    }
+
+    #[test]
+    fn never_loses_more_copies_than_allowed() {
+        let faults = Faults { seed: 3, drop: 90, max_losses: 2, ..Faults::none() };
+        let shared = Shared {
+            faults,
+            stop: AtomicBool::new(false),
+            events: Mutex::new(Vec::new()),
+            seen: Mutex::new(HashMap::new()),
+            pending: Mutex::new(0),
+            idle: Condvar::new(),
+        };
+        let fates: Vec<Fate> = (0..30).map(|_| shared.decide(Way::ToServer, b"1 again")).collect();
+        assert_eq!(fates.iter().filter(|f| **f == Fate::Dropped).count(), 2, "{fates:?}");
     }
 
     #[test]
