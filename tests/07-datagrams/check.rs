@@ -125,14 +125,16 @@ mod basics {
     fn answer_acknowledges_delivers_and_refuses() {
         check(
             "`answer` parses the datagram: a bad one gets `ERR <reason>`; `!DISCONNECT` gets \
-             `ACK <seq>` and forgets the address; any other request gets `ACK <seq>` and is \
-             Delivered when `record` says First. Book: Datagrams › Once only: remembering what was delivered",
+             `ACK <seq>` (the number, written by `ack`: `007` is `ACK 7`) and forgets the address; any \
+             other request gets `ACK <seq>` and is Delivered when `record` says First. Book: Datagrams › Once only: remembering what was delivered",
             || {
                 let mut memory = Memory::new();
                 let from = addr(4003);
-                let cases: [(&[u8], Answer); 3] = [
+                let cases: [(&[u8], Answer); 4] = [
                     ("1 Olá".as_bytes(), Answer { reply: "ACK 1".into(), outcome: Outcome::Delivered("Olá".into()) }),
                     (b"1", Answer { reply: "ERR …".into(), outcome: Outcome::Refused(RequestError::NoSpace) }),
+                    // The ACK carries the number, not the digits as they came.
+                    (b"007 bond", Answer { reply: "ACK 7".into(), outcome: Outcome::Delivered("bond".into()) }),
                     (b"2 !DISCONNECT", Answer { reply: "ACK 2".into(), outcome: Outcome::Disconnected }),
                 ];
                 for (datagram, expected) in cases {

@@ -108,11 +108,14 @@ struct Shared {
     events: Mutex<Vec<Event>>,
     /// How many times each payload went each way (the "occurrence" of a
     /// fate), and how many of its copies were lost.
-    seen: Mutex<HashMap<(Way, Vec<u8>), (u64, u64)>>,
+    seen: Mutex<HashMap<(Way, Vec<u8>), Tally>>,
     /// Datagrams scheduled and not yet sent.
     pending: Mutex<usize>,
     idle: Condvar,
 }
+
+/// For one payload one way: how many copies went, and how many were lost.
+type Tally = (u64, u64);
 
 /// A datagram to send at `due`.
 struct Job {

@@ -17,13 +17,10 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::time::Duration;
 // You will also need `std::io::ErrorKind` and `std::time::Instant`.
 
-use memory::Memory;
-use request::RequestError;
+#[allow(unused_imports)] // `Seen` is yours to use
+use memory::{Memory, Seen};
 #[allow(unused_imports)] // they are yours to use
-use {
-    memory::Seen,
-    request::{ack, encode_request, parse_request, DISCONNECT, MAX_DATAGRAM},
-};
+use request::{ack, encode_request, parse_request, RequestError, DISCONNECT, MAX_DATAGRAM};
 
 /// Where `datagram-server` listens when no address is given.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:5007";
