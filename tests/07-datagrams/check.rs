@@ -37,6 +37,15 @@ fn show_parsed(got: &Result<Request, RequestError>) -> String {
     }
 }
 
+/// The server's log lines, one per line, for a failure message.
+fn show_log(lines: &[String]) -> String {
+    if lines.is_empty() {
+        "(nothing)".to_string()
+    } else {
+        lines.join("\n")
+    }
+}
+
 /// Counts the log lines that contain `text` (as the server prints it, quoted).
 fn deliveries(lines: &[String], text: &str) -> usize {
     let quoted = format!("{text:?}");
@@ -181,7 +190,7 @@ mod basics {
                             "expected",
                             format!("a line containing {text:?}, e.g. `{} says {text:?}`", peer.local_addr()),
                         )
-                        .field("log", format!("{:?}", server.lines()))
+                        .field("log", show_log(&server.lines()))
                         .fail();
                 }
             },
@@ -271,7 +280,7 @@ mod datagrams {
                 let lines = server.sync();
                 if deliveries(&lines, "one") != 1 || deliveries(&lines, "two") != 1 {
                     Failure::new("two datagrams are two messages: each should be logged once, on its own line")
-                        .field("log", format!("{lines:?}"))
+                        .field("log", show_log(&lines))
                         .fail();
                 }
             },
@@ -603,7 +612,7 @@ mod network {
                 if n != 1 {
                     Failure::new(format!("three copies of one request were delivered {n} times, not once"))
                         .field("sent", "`1 only once`, three times, from one address")
-                        .field("log", format!("{lines:?}"))
+                        .field("log", show_log(&lines))
                         .field("expected", "one line: `record` says Seen::Again for a number the address sent before")
                         .fail();
                 }
@@ -629,7 +638,7 @@ mod network {
                     if deliveries(&lines, text) != 1 {
                         Failure::new(format!("the message {text:?}, overtaken on the way, was not delivered once"))
                             .field("sent", "`3 three`, then `1 one`, then `2 two`, from one address")
-                            .field("log", format!("{lines:?}"))
+                            .field("log", show_log(&lines))
                             .fail();
                     }
                 }
@@ -652,7 +661,7 @@ mod network {
                 let lines = server.sync();
                 if deliveries(&lines, "from A") != 1 || deliveries(&lines, "from B") != 1 {
                     Failure::new("two clients that both send number 1 sent two messages: deliver both")
-                        .field("log", format!("{lines:?}"))
+                        .field("log", show_log(&lines))
                         .fail();
                 }
             },
@@ -677,7 +686,7 @@ mod network {
                 if deliveries(&lines, "after") != 1 {
                     Failure::new("after `!DISCONNECT`, number 1 from the same address is a new message")
                         .field("sent", "`1 before`, `2 !DISCONNECT`, `1 after`")
-                        .field("log", format!("{lines:?}"))
+                        .field("log", show_log(&lines))
                         .fail();
                 }
             },
@@ -716,12 +725,23 @@ mod network {
         // Late copies still on their way reach the server first.
         relay.wait_idle(Duration::from_secs(2));
         let lines = server.sync();
-        for text in texts {
+        for (i, text) in texts.iter().enumerate() {
             let n = deliveries(&lines, text);
             if n != 1 {
+                // The story of this one message: its copies, its ACKs, its log lines.
+                let seq = i + 1;
+                let (request, ack) = (format!("{seq} {text}"), format!("ACK {seq}"));
+                let story: Vec<String> = relay
+                    .events()
+                    .iter()
+                    .filter(|e| e.payload == request.as_bytes() || e.payload == ack.as_bytes())
+                    .take(16)
+                    .map(|e| e.to_string())
+                    .collect();
+                let logged: Vec<String> = lines.iter().filter(|l| l.contains(&format!("{text:?}"))).cloned().collect();
                 Failure::new(format!("the message {text:?} was delivered {n} times, not once"))
-                    .field("network", relay.tail(16))
-                    .field("log", lines.join("\n"))
+                    .field("network", story.join("\n"))
+                    .field("log", show_log(&logged))
                     .field(
                         "likely",
                         if n == 0 {
@@ -860,7 +880,7 @@ mod robustness {
                         "a refused datagram changed something: the valid `7 valid` after it was not delivered",
                     )
                     .field("sent", format!("{}, then `7 valid`", show_bytes(&datagram)))
-                    .field("log", format!("{lines:?}"))
+                    .field("log", show_log(&lines))
                     .fail();
                 }
                 if let Some(why) = server.stopped() {
