@@ -6,11 +6,11 @@
 # packets just stop arriving, as when a peer loses power or a cable is
 # pulled further away. Linux only; needs root and `ip` (iproute2).
 #
-#   demos/dead-peer.sh silent | keepalive | heartbeat | write | user-timeout
+#   demos/dead-peer.sh silent|keepalive|heartbeat|write|user-timeout|flood
 #
 # Every run is bounded (the programs' --give-up) and removes its namespaces.
 set -euo pipefail
-scenario=${1:?usage: dead-peer.sh silent|keepalive|heartbeat|write|user-timeout}
+scenario=${1:?usage: dead-peer.sh silent|keepalive|heartbeat|write|user-timeout|flood}
 bin=${DEAD_PEER:-target/debug/dead-peer}
 [ -x "$bin" ] || { echo "build first: cargo build -p course-demos" >&2; exit 2; }
 
@@ -44,6 +44,8 @@ case $scenario in
                   client=(send 10.7.0.2:7000 --give-up 20) ;;
     user-timeout) server=(serve 10.7.0.2:7000 --give-up 15)
                   client=(send 10.7.0.2:7000 --user-timeout 5 --give-up 20) ;;
+    flood)        server=(serve 10.7.0.2:7000 --give-up 15)
+                  client=(flood 10.7.0.2:7000 --after 4 --write-timeout 2 --give-up 20) ;;
     *) echo "unknown scenario $scenario" >&2; exit 2 ;;
 esac
 

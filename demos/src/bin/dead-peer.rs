@@ -7,6 +7,7 @@
 //! dead-peer serve ADDR [--heartbeat SECS]
 //! dead-peer wait ADDR [--read-timeout SECS] [--keepalive IDLE] [--give-up SECS]
 //! dead-peer send ADDR [--user-timeout SECS] [--give-up SECS]
+//! dead-peer flood ADDR [--after SECS] [--write-timeout SECS] [--give-up SECS]
 //! ```
 
 #[cfg(target_os = "linux")]
@@ -50,8 +51,13 @@ mod linux {
                 secs_arg(&args, "--keepalive"),
             ),
             "send" => send(addr, secs_arg(&args, "--user-timeout")),
+            "flood" => flood(
+                addr,
+                secs_arg(&args, "--after").unwrap_or(0),
+                secs_arg(&args, "--write-timeout"),
+            ),
             _ => {
-                eprintln!("unknown mode {mode:?}: serve, wait or send");
+                eprintln!("unknown mode {mode:?}: serve, wait, send or flood");
                 exit(2);
             }
         };
@@ -124,7 +130,7 @@ mod linux {
                 Ok(0) => break say!("wait: end of stream"),
                 Ok(n) => say!("wait: read {n} bytes"),
                 // A read timeout is WouldBlock on Unix, TimedOut on Windows.
-                Err(e) if is_timeout(&e) => {
+                Err(e) if read_timeout.is_some() && is_timeout(&e) => {
                     break say!("wait: nothing for {secs} s: {e}");
                 }
                 Err(e) => break say!("wait: read failed: {e}"),
@@ -169,6 +175,38 @@ mod linux {
             say!("send: write {line} ok");
             thread::sleep(Duration::from_secs(1));
         }
+        Ok(())
+    }
+
+    /// Connects, waits `after` seconds, then writes as fast as the kernel
+    /// takes the bytes, until a write fails or times out.
+    fn flood(
+        addr: &str,
+        after: u64,
+        write_timeout: Option<u64>,
+    ) -> std::io::Result<()> {
+        let mut stream = TcpStream::connect(addr)?;
+        say!("flood: connected to {addr}");
+        thread::sleep(Duration::from_secs(after));
+        say!("flood: writing 64 KiB at a time");
+        // ANCHOR: write_timeout
+        stream.set_write_timeout(write_timeout.map(Duration::from_secs))?;
+        let chunk = [b'x'; 64 * 1024];
+        let mut taken = 0;
+        loop {
+            match stream.write(&chunk) {
+                Ok(n) if n < chunk.len() => {
+                    taken += n;
+                    say!("flood: a write took only {n} bytes");
+                }
+                Ok(n) => taken += n,
+                Err(e) => {
+                    let kib = taken / 1024;
+                    break say!("flood: the kernel took {kib} KiB, then: {e}");
+                }
+            }
+        }
+        // ANCHOR_END: write_timeout
         Ok(())
     }
 }
