@@ -4,6 +4,11 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+#[cfg(target_os = "linux")]
+pub mod dead_peer;
+#[cfg(unix)]
+pub mod unix_echo;
+
 /// The time of day in UTC as `HH:MM:SS.s`, so that lines printed by
 /// programs in different network namespaces can be lined up with the
 /// moment a script cut the link (`date -u +%T.%1N`).
