@@ -64,7 +64,9 @@ ip -n dp-cable link set br0 down
 for pause in 2 8; do
     sleep "$pause"
     kill -0 "$client_pid" 2>/dev/null || break
-    at "script: the connection as a's kernel sees it:"
-    on_a ss -tno '( dport = :7000 )' | sed 's/^/          /'
+    # ss -H prints: state, Recv-Q, Send-Q, the two ends, a timer if one runs.
+    at "ss on a: $(on_a ss -Htno '( dport = :7000 )' | awk '{
+        printf "%s, %s unread, %s unacked, %s", $1, $2, $3,
+            ($6 == "" ? "no timer" : $6) }')"
 done
 wait "$client_pid" "$server_pid" || true

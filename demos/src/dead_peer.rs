@@ -174,7 +174,7 @@ fn flood(
             Ok(n) => taken += n,
             Err(e) => {
                 let kib = taken / 1024;
-                break say!("flood: the kernel took {kib} KiB, then: {e}");
+                break say!("flood: {kib} KiB taken; {e}");
             }
         }
     }

@@ -75,6 +75,9 @@ fn main() -> io::Result<()> {
     println!("\nthis machine ({arch}) is {order}-endian: 12 in memory is {native:02x?}");
 
     let mut bad = &b"\x7f\xff\xff\xff"[..];
-    println!("\na header of 7f ff ff ff: {:?}", read_frame(&mut bad));
+    match read_frame(&mut bad) {
+        Ok(body) => println!("\na header of 7f ff ff ff: {} bytes", body.len()),
+        Err(e) => println!("\na header of 7f ff ff ff: {e}"),
+    }
     Ok(())
 }
