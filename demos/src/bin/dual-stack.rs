@@ -75,9 +75,11 @@ fn main() -> io::Result<()> {
     let name = std::env::args().nth(1).unwrap_or("localhost".into());
 
     println!("1. {name}:5002 resolves to:");
+    // ANCHOR: resolve
     for addr in (name.as_str(), 5002).to_socket_addrs()? {
         println!("  {addr}");
     }
+    // ANCHOR_END: resolve
 
     println!("2. an echo over IPv6 loopback:");
     let listener = TcpListener::bind("[::1]:0")?;
