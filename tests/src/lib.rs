@@ -36,3 +36,7 @@ pub use measure::not_measured;
 pub use process::ServerProcess;
 pub use server::Server;
 pub use snapshot::snapshot_settings;
+
+/// Socket options the standard library does not set (buffer sizes), for
+/// checks: lesson crates have no dependency of their own on it.
+pub use socket2;
