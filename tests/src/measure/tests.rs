@@ -17,25 +17,24 @@ fn spin(how_long: Duration) {
     }
 }
 
-/// A thread that runs `work` between two signals, and reports its clock.
-fn thread_doing(work: impl FnOnce() + Send + 'static) -> Duration {
+/// Starts a thread that runs `work`, and reads that thread's clock from this
+/// one before and after: what the work cost in CPU time.
+fn thread_doing(work: impl FnOnce(&ThreadClock) + Send + 'static) -> Duration {
     let (clock_tx, clock_rx) = mpsc::channel();
     let (go_tx, go_rx) = mpsc::channel::<()>();
+    let (done_tx, done_rx) = mpsc::channel::<()>();
     let worker = thread::spawn(move || {
         clock_tx.send(ThreadClock::of_current_thread()).unwrap();
         go_rx.recv().unwrap();
-        work();
+        work(&ThreadClock::of_current_thread());
+        done_tx.send(()).unwrap();
         // Stay alive until measured: on Linux and macOS an ended thread has no clock.
         go_rx.recv().unwrap();
     });
     let clock = clock_rx.recv().unwrap();
     let before = clock.cpu_time().expect("the clock of a live thread");
     go_tx.send(()).unwrap();
-    // Wait for the work from this side, measuring the wall time it took.
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_millis(300) {
-        thread::sleep(Duration::from_millis(10));
-    }
+    done_rx.recv().unwrap();
     let after = clock.cpu_time().expect("the clock of a live thread");
     go_tx.send(()).unwrap();
     worker.join().unwrap();
@@ -44,10 +43,16 @@ fn thread_doing(work: impl FnOnce() + Send + 'static) -> Duration {
 
 #[test]
 fn a_spinning_thread_uses_cpu_and_an_idle_one_does_not() {
-    let busy = thread_doing(|| spin(Duration::from_millis(250)));
-    let idle = thread_doing(|| thread::sleep(Duration::from_millis(250)));
-    // A crowded machine may give the spinner only part of a CPU.
-    assert!(busy >= Duration::from_millis(30), "spinning for 250 ms used {busy:?} of CPU");
+    // Spins until its own clock says 100 ms (a crowded machine gives it only
+    // part of a CPU, so wall time says little), at most 10 s.
+    let busy = thread_doing(|own| {
+        let started = Instant::now();
+        while own.cpu_time().unwrap() < Duration::from_millis(100) && started.elapsed() < Duration::from_secs(10) {
+            spin(Duration::from_millis(5));
+        }
+    });
+    let idle = thread_doing(|_| thread::sleep(Duration::from_millis(250)));
+    assert!(busy >= Duration::from_millis(90), "a spinning thread used {busy:?} of CPU, read from another");
     assert!(idle <= Duration::from_millis(20), "sleeping for 250 ms used {idle:?} of CPU");
 }
 
@@ -56,20 +61,26 @@ fn a_spinning_thread_uses_cpu_and_an_idle_one_does_not() {
 struct Child(std::process::Child);
 
 impl Child {
+    /// Starts the child and waits until its test says "ready" (starting a
+    /// process takes a while, longer under Wine).
     fn run(name: &str) -> Child {
+        use std::io::BufRead as _;
         let exe = std::env::current_exe().expect("the test binary's path");
-        let child = std::process::Command::new(exe)
-            .args(["--exact", name, "--ignored", "--test-threads=1", "--quiet"])
-            .stdout(std::process::Stdio::null())
+        let mut child = std::process::Command::new(exe)
+            .args(["--exact", name, "--ignored", "--test-threads=1", "--nocapture", "--quiet"])
+            .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("start the test binary again");
-        Child(child)
+        let stdout = child.stdout.take().expect("a piped stdout");
+        let child = Child(child);
+        let ready = std::io::BufReader::new(stdout).lines().map_while(Result::ok).any(|line| line == "ready");
+        assert!(ready, "the child {name} never said it was ready");
+        child
     }
 
-    /// How busy the child is over a window of 400 ms, once it has settled.
+    /// How busy the child is over a window of 400 ms.
     fn busy_over_a_window(&self) -> Duration {
         let pid = self.0.id();
-        thread::sleep(Duration::from_millis(200));
         let before = busy_time(pid).expect("busy time of the child");
         thread::sleep(Duration::from_millis(400));
         busy_time(pid).expect("busy time of the child") - before
@@ -86,12 +97,14 @@ impl Drop for Child {
 #[test]
 #[ignore = "a child process for other tests"]
 fn child_spins() {
+    println!("ready");
     spin(Duration::from_secs(5));
 }
 
 #[test]
 #[ignore = "a child process for other tests"]
 fn child_sleeps() {
+    println!("ready");
     thread::sleep(Duration::from_secs(5));
 }
 
