@@ -125,16 +125,20 @@ impl Options {
     }
 }
 
-/// As many checks in flight as there are cores: most of a check's time is
-/// spent waiting on loopback sockets, but some move megabytes, and a check
-/// starved of CPU could miss a deadline it would meet on a quiet machine.
-/// `COURSE_JOBS` overrides it.
+/// Six checks in flight per core (12 at least, 48 at most). A check spends
+/// nearly all its time waiting on loopback sockets, not computing: the
+/// correct code's checks take milliseconds of CPU each. A learner's bug, though,
+/// makes every check wait out a deadline (3 s for a read); with one check per
+/// core, 21 such checks of lesson 02 took 38 s on two cores, with eight in
+/// flight 15 s and twelve 9 s, the same failures each time (measured under a
+/// load average of 18). `COURSE_JOBS` overrides it.
 pub fn default_jobs() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     std::env::var("COURSE_JOBS")
         .ok()
         .and_then(|j| j.parse().ok())
         .filter(|&j| j > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()).max(2))
+        .unwrap_or((6 * cores).clamp(12, 48))
 }
 
 /// Builds `krate`'s check binary, then runs its checks, each in a process of

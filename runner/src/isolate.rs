@@ -204,9 +204,8 @@ pub fn parse(name: &str, stdout: &str) -> Option<(Outcome, String)> {
 /// True when the failure's message (the first line after the check's own
 /// `panicked at` line, or the first line of all) says the system cannot measure it.
 pub fn not_measured(name: &str, text: &str) -> bool {
-    let own_panic = format!("thread '{name}' panicked at ");
     let mut lines = text.lines();
-    let first = match text.lines().position(|l| l.starts_with(&own_panic)) {
+    let first = match text.lines().position(|l| crate::report::panicking_thread(l) == Some(name)) {
         Some(at) => lines.nth(at + 1),
         None => lines.next(),
     };
@@ -264,5 +263,6 @@ mod tests {
         assert_eq!(parse("streams::b::case_1_empty", &later).unwrap().0, Outcome::Failed);
         assert!(not_measured("a::b", "not measured on this system: no IPv6"));
         assert!(!not_measured("a::b", "thread 'a::b' panicked at x.rs:1:1:\nthe server said no"));
+        assert!(not_measured("a::b", "said\nthread 'a::b' (9) panicked at x.rs:1:1:\nnot measured on this system: x"));
     }
 }

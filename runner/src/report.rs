@@ -107,12 +107,23 @@ fn first_error(messages: &[String]) -> String {
 /// stopped), but with those of threads the learner's code started, which
 /// point at the learner's own file and line.
 pub fn learner_view(name: &str, details: &str) -> String {
-    let own = format!("thread '{name}' panicked at ");
     details
         .lines()
-        .filter(|l| !(l.starts_with(&own) || (l.starts_with("thread 'course:") && l.contains("' panicked at "))))
+        .filter(|l| !panicking_thread(l).is_some_and(|thread| thread == name || thread.starts_with("course:")))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The thread named by a `thread 'NAME' panicked at …` line (newer Rust puts
+/// its id between: `thread 'NAME' (1234) panicked at …`).
+pub fn panicking_thread(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("thread '")?;
+    let (name, after) = rest.split_once("' ")?;
+    let after = match after.strip_prefix('(') {
+        Some(id) => id.split_once(") ")?.1,
+        None => after,
+    };
+    after.starts_with("panicked at ").then_some(name)
 }
 
 /// Which command the learner typed, for the advice in the report.
@@ -268,15 +279,18 @@ mod tests {
 
     #[test]
     fn the_learners_own_panics_keep_their_location() {
-        let details = "thread '<unnamed>' panicked at src/lib.rs:88:14:\ncalled `Result::unwrap()` on an `Err` value\n\
+        let details = "thread '<unnamed>' (77) panicked at src/lib.rs:88:14:\ncalled `Result::unwrap()` on an `Err` value\n\
                        thread 'course:server' panicked at tests/src/server.rs:3:3:\nplumbing\n\
-                       thread 'basics::a' panicked at tests/06-chat/check.rs:1:1:\nthe check's message";
+                       thread 'basics::a' (12) panicked at tests/06-chat/check.rs:1:1:\nthe check's message";
         let view = learner_view("basics::a", details);
-        assert!(view.contains("thread '<unnamed>' panicked at src/lib.rs:88:14:"), "{view}");
+        assert!(view.contains("thread '<unnamed>' (77) panicked at src/lib.rs:88:14:"), "{view}");
         assert!(view.contains("called `Result::unwrap()`"));
         assert!(!view.contains("course:server"));
         assert!(!view.contains("check.rs:1:1"));
         assert!(view.contains("the check's message"));
+        assert_eq!(panicking_thread("thread 'a::b' panicked at x.rs:1:1:"), Some("a::b"));
+        assert_eq!(panicking_thread("thread 'a::b' (3) panicked at x.rs:1:1:"), Some("a::b"));
+        assert_eq!(panicking_thread("thread 'a::b' said hello"), None);
     }
 
     fn result(name: &str, outcome: Outcome) -> CheckResult {

@@ -28,9 +28,12 @@ fn confirm_server() -> Server {
 /// and checks that it is served: a message is confirmed and `!DISCONNECT`
 /// ends the conversation.
 ///
-/// The refused client is still connected: it read the ERROR line and the end
-/// of stream, but has not closed its socket. A server whose drain waits for
-/// that close keeps the next client waiting, and the failure says so.
+/// When the refused client is still connected (it read the ERROR line and the
+/// end of stream, but has not closed its socket), a server whose drain waits
+/// for that close keeps the next client waiting, and the failure says so.
+/// Only `the_error_line_survives_bytes_sent_after_it` keeps it open, so that
+/// one check waits out the drain's bound (DRAIN_TIME); the others close it,
+/// and the drain ends at once.
 fn expect_next_client_served(server: &Server, refused: &str) {
     use std::io::Read;
     let mut next = server.connect();
@@ -516,6 +519,7 @@ mod robustness {
                 // Just the header: a server that accepts it waits for a body.
                 client.send(&raw_header(&text));
                 client.expect_error_and_close();
+                drop(client);
                 expect_next_client_served(&server, "a malformed header");
             },
         );
@@ -536,6 +540,7 @@ mod robustness {
                 let mut client = server.connect();
                 client.send(&raw_header(&text));
                 client.expect_error_and_close();
+                drop(client);
                 expect_next_client_served(&server, "a length over the limit");
             },
         );
@@ -552,6 +557,7 @@ mod robustness {
                 let mut client = server.connect();
                 client.send(&frame(b"caf\xe9 in Latin-1"));
                 client.expect_error_and_close();
+                drop(client);
                 expect_next_client_served(&server, "a body that is not UTF-8");
             },
         );
