@@ -37,8 +37,7 @@ pub fn build(krate: &CheckedCrate, echo: bool) -> Built {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     // Cargo's stderr comes through us; keep its colours when ours is a terminal.
-    if echo && std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("CARGO_TERM_COLOR").is_none()
-    {
+    if echo && std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("CARGO_TERM_COLOR").is_none() {
         cmd.env("CARGO_TERM_COLOR", "always");
     }
     let mut child = match children::spawn(&mut cmd) {

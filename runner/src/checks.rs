@@ -214,7 +214,8 @@ mod tests {
 
     #[test]
     fn tiers_are_the_top_level_modules_in_order() {
-        let src = "mod support;\nuse x;\nmod basics {\n    mod inner {}\n}\nmod framing {}\n#[cfg(test)]\nmod end_to_end {\n";
+        let src =
+            "mod support;\nuse x;\nmod basics {\n    mod inner {}\n}\nmod framing {}\n#[cfg(test)]\nmod end_to_end {\n";
         assert_eq!(tiers(src), ["basics", "framing", "end_to_end"]);
     }
 

@@ -70,10 +70,12 @@ fn main() -> ExitCode {
         return usage("no command given");
     };
     let outcome = match command {
-        "check" | "solution" => parse(rest, &["--all", "--times", "--no-lints"], 1, usize::MAX).map(|(words, flags)| {
-            let side = if command == "check" { Side::Lesson } else { Side::Solution };
-            with_lesson(words[0], |l| check(l, side, &words[1..], &flags))
-        }),
+        "check" | "solution" => {
+            parse(rest, &["--all", "--times", "--no-lints"], 1, usize::MAX).map(|(words, flags)| {
+                let side = if command == "check" { Side::Lesson } else { Side::Solution };
+                with_lesson(words[0], |l| check(l, side, &words[1..], &flags))
+            })
+        }
         "watch" => parse(rest, &["--poll"], 0, 1).map(|(words, flags)| {
             let lesson = match words.first() {
                 Some(n) => lessons::find(n),
@@ -87,15 +89,13 @@ fn main() -> ExitCode {
         "progress" => parse(rest, &[], 0, 0).map(|_| progress::table()),
         "diff" => parse(rest, &["--all", "--yes"], 1, 1)
             .map(|(w, f)| with_lesson(w[0], |l| workspace::diff(l, f.contains(&"--all"), f.contains(&"--yes")))),
-        "reset" => parse(rest, &["--yes"], 1, 1)
-            .map(|(w, f)| with_lesson(w[0], |l| workspace::reset(l, f.contains(&"--yes")))),
+        "reset" => {
+            parse(rest, &["--yes"], 1, 1).map(|(w, f)| with_lesson(w[0], |l| workspace::reset(l, f.contains(&"--yes"))))
+        }
         "verify" => parse(rest, &["--allow-dirty"], 0, usize::MAX).map(|(wanted, flags)| {
             // --allow-dirty: a maintainer verifying a stub they are changing.
-            let found: Result<Vec<Lesson>, String> = if wanted.is_empty() {
-                Ok(lessons::all())
-            } else {
-                wanted.iter().map(|n| lessons::find(n)).collect()
-            };
+            let found: Result<Vec<Lesson>, String> =
+                if wanted.is_empty() { Ok(lessons::all()) } else { wanted.iter().map(|n| lessons::find(n)).collect() };
             found.map(|l| verify::verify(&l, flags.contains(&"--allow-dirty"))).unwrap_or_else(|e| complain(&e))
         }),
         "book-check" => parse(rest, &[], 0, 0).map(|_| book::check()),

@@ -154,7 +154,13 @@ pub fn summary(lesson: &Lesson, run: &Run, whose: Whose, show_all: bool) -> bool
     let width = tiers.iter().map(|t| t.name.len()).max().unwrap_or(5).max(5);
     for tier in &tiers {
         let mark = if tier.done() { "done" } else { "" };
-        println!("   {:width$}  {} {:>2}/{:<2} {mark}", tier.name, bar(tier.passed, tier.total), tier.passed, tier.total);
+        println!(
+            "   {:width$}  {} {:>2}/{:<2} {mark}",
+            tier.name,
+            bar(tier.passed, tier.total),
+            tier.passed,
+            tier.total
+        );
     }
     let passed: usize = tiers.iter().map(|t| t.passed).sum();
     let total: usize = tiers.iter().map(|t| t.total).sum();
@@ -196,8 +202,7 @@ pub fn summary(lesson: &Lesson, run: &Run, whose: Whose, show_all: bool) -> bool
     println!("{}", "-".repeat(72));
     println!("{}", next.text);
     println!("{}", "-".repeat(72));
-    let failed: Vec<&str> =
-        results.iter().filter(|r| r.outcome == Outcome::Failed).map(|r| r.name.as_str()).collect();
+    let failed: Vec<&str> = results.iter().filter(|r| r.outcome == Outcome::Failed).map(|r| r.name.as_str()).collect();
     if failed.len() > 1 {
         let others: Vec<&str> = failed[1..].iter().copied().take(8).collect();
         let more = if failed.len() - 1 > others.len() { ", …" } else { "" };
@@ -279,7 +284,8 @@ mod tests {
 
     #[test]
     fn the_learners_own_panics_keep_their_location() {
-        let details = "thread '<unnamed>' (77) panicked at src/lib.rs:88:14:\ncalled `Result::unwrap()` on an `Err` value\n\
+        let details =
+            "thread '<unnamed>' (77) panicked at src/lib.rs:88:14:\ncalled `Result::unwrap()` on an `Err` value\n\
                        thread 'course:server' panicked at tests/src/server.rs:3:3:\nplumbing\n\
                        thread 'basics::a' (12) panicked at tests/06-chat/check.rs:1:1:\nthe check's message";
         let view = learner_view("basics::a", details);
@@ -311,8 +317,7 @@ mod tests {
         let file = Path::new("no such file");
         let mut run = Run { ran: true, results: vec![result("a::x", Outcome::Passed)], ..Run::default() };
         assert_eq!(first_failure(file, &run), None);
-        run.lints =
-            Some(crate::lints::Lints::from_findings(vec![Finding::for_test("clippy::unused_io_amount")]));
+        run.lints = Some(crate::lints::Lints::from_findings(vec![Finding::for_test("clippy::unused_io_amount")]));
         assert_eq!(first_failure(file, &run).map(|f| f.name).as_deref(), Some("clippy::unused_io_amount"));
         run.results.push(result("a::y", Outcome::Failed));
         run.failures.insert("a::y".into(), "thread 'a::y' panicked at check.rs:1:1:\nwrong".into());
@@ -321,7 +326,13 @@ mod tests {
 
     #[test]
     fn a_build_failure_names_the_first_error() {
-        let messages = ["   Compiling echo".to_string(), "error[E0308]: mismatched types".into(), " --> src/lib.rs:3:5".into(), String::new(), "error: aborting".into()];
+        let messages = [
+            "   Compiling echo".to_string(),
+            "error[E0308]: mismatched types".into(),
+            " --> src/lib.rs:3:5".into(),
+            String::new(),
+            "error: aborting".into(),
+        ];
         let run = Run { build_messages: messages.to_vec(), ..Run::default() };
         let failure = first_failure(Path::new("x"), &run).expect("a failure");
         assert_eq!(failure.text, "error[E0308]: mismatched types\n --> src/lib.rs:3:5");

@@ -17,7 +17,13 @@ use std::net::TcpListener;
 
 use confirm::framing::FrameError;
 use harness::confirm::{frame, frames, header, raw_header};
-use harness::{check, run_within, show_bytes, Client, Failure, Server, IO_DEADLINE};
+use harness::{check, check_within, run_within, show_bytes, Client, Failure, Server, IO_DEADLINE};
+
+/// The deadline of a check that calls `read_message` on bytes in memory: a
+/// correct one returns in microseconds, and one that loops at the end of the
+/// data (a read of 0 taken for "nothing yet") fails in seconds, not in the
+/// ten a check with sockets gets.
+const IN_MEMORY: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Starts the learner's confirmation server on a free port.
 fn confirm_server() -> Server {
@@ -115,7 +121,8 @@ mod basics {
     #[case::emoji("🦀 + 🔌 = 💬")]
     #[case::cjk("你好，世界")]
     fn read_message_returns_the_text_intact(#[case] text: &'static str) {
-        check(
+        check_within(
+            IN_MEMORY,
             "the header counts bytes, not characters (\"Olá\" is 4 bytes): read exactly that \
              many and turn them into a String with `String::from_utf8`. \
              Book: The confirmation server › A fixed-width header",
@@ -294,7 +301,8 @@ mod framing {
     #[case::a_header_per_read(64)]
     #[case::a_kib_per_read(1024)]
     fn read_message_reads_from_a_trickle(#[case] step: usize) {
-        check(
+        check_within(
+            IN_MEMORY,
             "one `read` may return fewer bytes than you asked for, down to 1: loop until the \
              header is full, and use `read_exact` for the body. \
              Book: The confirmation server › read_exact, not read",
@@ -565,7 +573,8 @@ mod robustness {
 
     #[test]
     fn read_message_reports_what_went_wrong() {
-        check(
+        check_within(
+            IN_MEMORY,
             "`read_message` returns Ok(None) when the stream ends before a header, Truncated \
              when it ends inside one or inside a body, NotUtf8 for a body that is not UTF-8. \
              Book: The confirmation server › End of stream or !DISCONNECT",
