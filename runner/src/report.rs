@@ -261,7 +261,7 @@ fn print_advice(run: &Run) {
 /// Each check's time, slowest first: where a run's time goes.
 pub fn times(run: &Run) {
     let mut results = run.results.clone();
-    results.sort_by(|a, b| b.duration.cmp(&a.duration));
+    results.sort_by_key(|r| std::cmp::Reverse(r.duration));
     println!();
     println!("Time per check (each in its own process):");
     for r in results {
