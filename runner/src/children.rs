@@ -66,12 +66,12 @@ fn kill_group(_pid: u32) {
 }
 
 /// On Ctrl-C: kill the children, run `restore` (the terminal's settings), and
-/// exit quietly. The runner's children are in groups of their own, so the
+/// exit quietly with `code` (0 where Ctrl-C is the normal way out, as in watch). The runner's children are in groups of their own, so the
 /// terminal's interrupt reaches only the runner (and `just`, which waits for it).
-pub fn exit_on_interrupt(restore: fn()) {
+pub fn exit_on_interrupt(restore: fn(), code: i32) {
     let _ = ctrlc::set_handler(move || {
         kill_all();
         restore();
-        std::process::exit(130);
+        std::process::exit(code);
     });
 }

@@ -64,11 +64,11 @@ fn main() -> ExitCode {
             }
         };
     }
-    // Ctrl-C ends the checks the runner started too, and leaves the terminal as it was.
-    children::exit_on_interrupt(terminal::restore);
     let Some((&command, rest)) = words.split_first() else {
         return usage("no command given");
     };
+    // Ctrl-C ends the checks the runner started too, and leaves the terminal as it was.
+    children::exit_on_interrupt(terminal::restore, if command == "watch" { 0 } else { 130 });
     let outcome = match command {
         "check" | "solution" => {
             parse(rest, &["--all", "--times", "--no-lints"], 1, usize::MAX).map(|(words, flags)| {

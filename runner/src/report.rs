@@ -144,7 +144,8 @@ pub fn summary(lesson: &Lesson, run: &Run, whose: Whose, show_all: bool) -> bool
     if !run.ran {
         println!();
         println!("The checks did not run: the code does not compile yet.");
-        println!("Fix the first error cargo printed above (the line starting with `error`) and save again.");
+        println!("Fix the first error cargo printed above (the line starting with `error`), then save again");
+        println!("(with `just watch` running) or run `just check {}` again.", lesson.number);
         println!("Every stub compiles as given: if it did before, look at what you changed.");
         return false;
     }
