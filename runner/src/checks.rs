@@ -72,8 +72,6 @@ pub enum Echo {
     /// Cargo's messages (compiling, errors) and a line when the checks start;
     /// the results and failure details are kept for the runner's summary.
     Brief,
-    /// Also each check's full output as it ends.
-    All,
 }
 
 /// A crate whose test target `check` holds a lesson's checks.
@@ -166,7 +164,7 @@ pub fn run_crate(krate: &CheckedCrate, options: &Options) -> Run {
                 println!("Running {} check{s}…", names.len());
             }
             let env = isolate::Env { workspace_root: krate.workspace_root(), crate_dir: dir };
-            let ran = isolate::run_each(&exe, &env, &names, options.jobs, options.echo == Echo::All);
+            let ran = isolate::run_each(&exe, &env, &names, options.jobs);
             run.ran = true;
             for (result, output) in ran {
                 if result.outcome != Outcome::Passed {

@@ -55,7 +55,7 @@ struct Running {
 
 /// Runs each of `names` in its own process, `jobs` at a time; returns each
 /// result with its output (what libtest printed of it), in the order given.
-pub fn run_each(exe: &Path, env: &Env, names: &[String], jobs: usize, echo: bool) -> Vec<(CheckResult, String)> {
+pub fn run_each(exe: &Path, env: &Env, names: &[String], jobs: usize) -> Vec<(CheckResult, String)> {
     let mut waiting: VecDeque<(usize, &String)> = names.iter().enumerate().collect();
     let mut running: Vec<(usize, Running)> = Vec::new();
     let mut done: Vec<Option<(CheckResult, String)>> = names.iter().map(|_| None).collect();
@@ -82,11 +82,7 @@ pub fn run_each(exe: &Path, env: &Env, names: &[String], jobs: usize, echo: bool
                 Err(e) => Some(format!("unknown ({e})")),
             };
             let killed = status.is_none();
-            let result = finish(r, killed, status.unwrap_or_default());
-            if echo {
-                print_output(&result.0, &result.1);
-            }
-            done[index] = Some(result);
+            done[index] = Some(finish(r, killed, status.unwrap_or_default()));
         }
         running = still;
         if !running.is_empty() {
@@ -210,19 +206,6 @@ pub fn not_measured(name: &str, text: &str) -> bool {
         None => lines.next(),
     };
     first.is_some_and(|l| l.trim_start().starts_with(NOT_MEASURED))
-}
-
-fn print_output(result: &CheckResult, text: &str) {
-    let verdict = match result.outcome {
-        Outcome::Passed => "ok",
-        Outcome::Failed => "FAILED",
-        Outcome::NotMeasured => "not measured here",
-        Outcome::Ignored => "ignored",
-    };
-    println!("check {} ... {verdict} ({:.2} s)", result.name, result.duration.as_secs_f64());
-    if !text.is_empty() {
-        println!("{text}\n");
-    }
 }
 
 #[cfg(test)]

@@ -40,7 +40,7 @@ use report::Whose;
 const USAGE: &str = "\
 usage:
   just watch [NN] [--poll]          check lesson NN on every save (NN: the first lesson not done yet)
-  just check NN [NAME…] [--all] [--times]
+  just check NN [NAME…] [--all] [--times] [--no-lints]
                                     run lesson NN's checks once; NAME runs only the checks whose
                                     name contains it (e.g. `just check 06 robustness`)
   just solution NN [NAME…] [--all] [--times]   the same checks on the reference solution
@@ -156,7 +156,7 @@ fn with_lesson(wanted: &str, f: impl FnOnce(&Lesson) -> bool) -> bool {
 
 /// `just check NN` and `just solution NN`: one run, one report.
 fn check(lesson: &Lesson, side: Side, names: &[&str], flags: &[&str]) -> bool {
-    let run = run_lesson(lesson, side, names, flags.contains(&"--all"), !flags.contains(&"--no-lints"));
+    let run = run_lesson(lesson, side, names, !flags.contains(&"--no-lints"));
     let whose = if side == Side::Solution { Whose::Solution } else { Whose::Learner };
     let done = report::summary(lesson, &run, whose, flags.contains(&"--all"));
     if flags.contains(&"--times") {
@@ -167,8 +167,8 @@ fn check(lesson: &Lesson, side: Side, names: &[&str], flags: &[&str]) -> bool {
 
 /// Runs a lesson's checks (those named, or all) and its lints; remembers the
 /// verdict of a full run of the learner's code for `just watch` and `progress`.
-pub fn run_lesson(lesson: &Lesson, side: Side, names: &[&str], all: bool, lints: bool) -> checks::Run {
-    let mut options = Options::new(if all { Echo::All } else { Echo::Brief });
+pub fn run_lesson(lesson: &Lesson, side: Side, names: &[&str], lints: bool) -> checks::Run {
+    let mut options = Options::new(Echo::Brief);
     options.filters = names.iter().map(|n| n.to_string()).collect();
     options.lints = lints;
     let run = checks::run_crate(&lesson.checked_crate(side), &options);

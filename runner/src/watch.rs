@@ -6,9 +6,9 @@
 //! crate polls instead; `--poll` asks for that. Each run clears the screen
 //! and shows the same report as `just check`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use notify::{PollWatcher, RecommendedWatcher, RecursiveMode};
 use notify_debouncer_mini::{new_debouncer_opt, Config, DebounceEventResult, Debouncer};
@@ -52,23 +52,29 @@ pub fn watch(lesson: &Lesson, poll: bool) -> bool {
     listen_to_keys(tx);
     let shown = folder.strip_prefix(crate::lessons::root()).unwrap_or(&folder).display().to_string();
     loop {
+        // What the files were when this run began: reading them (the compiler,
+        // clippy) sends events too, and only a real change calls for a run.
+        let before = fingerprint(&folder);
         terminal::clear();
         println!("just watch {}: checks {shown} on every save ({mode}). q or Ctrl-C quits.", lesson.number);
-        let run = crate::run_lesson(lesson, Side::Lesson, &[], false, true);
+        let run = crate::run_lesson(lesson, Side::Lesson, &[], true);
         report::summary(lesson, &run, Whose::Learner, false);
         println!();
         println!("Watching {shown} for saves… (Enter: run again, q: quit)");
-        if !wait_for_save(&rx) {
+        if !wait_for_save(&rx, &folder, &before) {
             return false;
         }
     }
 }
 
-/// Waits for the next save (or Enter); false if the watcher broke.
-fn wait_for_save(rx: &Receiver<Event>) -> bool {
+/// Waits for the next save that changed a file since `before` (or Enter);
+/// false if the watcher broke.
+fn wait_for_save(rx: &Receiver<Event>, folder: &Path, before: &Fingerprint) -> bool {
     loop {
         match rx.recv() {
-            Ok(Event::Saved) | Ok(Event::Key(b'\n' | b'\r' | b'r')) => break,
+            Ok(Event::Saved) if fingerprint(folder) != *before => break,
+            Ok(Event::Saved) => {}
+            Ok(Event::Key(b'\n' | b'\r' | b'r')) => break,
             Ok(Event::Key(_)) => {}
             Ok(Event::Broken(why)) => {
                 eprintln!("the file watcher stopped: {why}\nStart it again with `just watch --poll`.");
@@ -135,6 +141,29 @@ fn watcher<W: notify::Watcher>(folder: &Path, tx: Sender<Event>) -> notify::Resu
     })?;
     debouncer.watcher().watch(folder, RecursiveMode::Recursive)?;
     Ok(debouncer)
+}
+
+/// Each source file with its size and modification time.
+type Fingerprint = Vec<(PathBuf, u64, Option<SystemTime>)>;
+
+fn fingerprint(folder: &Path) -> Fingerprint {
+    let mut files = Vec::new();
+    let mut folders = vec![folder.to_path_buf()];
+    while let Some(dir) = folders.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                if entry.file_name() != "target" {
+                    folders.push(path);
+                }
+            } else if is_source(&path) {
+                files.push((path, meta.len(), meta.modified().ok()));
+            }
+        }
+    }
+    files.sort();
+    files
 }
 
 /// Files whose change calls for a run: Rust sources and the manifest, not an

@@ -88,6 +88,19 @@ impl Watch {
         let _ = self.child.kill();
         panic!("no line with {needle:?} within {within:?}; the watch printed:\n{}", self.seen.join("\n"));
     }
+
+    /// Fails if the checks run again within `wait` with no file changed (the
+    /// build reading the sources must not count as a save).
+    fn expect_no_rerun(&mut self, wait: Duration) {
+        while let Ok(line) = self.lines.recv_timeout(wait) {
+            let rerun = line.contains("Running");
+            self.seen.push(line);
+            if rerun {
+                let _ = self.child.kill();
+                panic!("the checks ran again with no file changed:\n{}", self.seen.join("\n"));
+            }
+        }
+    }
 }
 
 fn drive(name: &str, flags: &[&str]) {
@@ -96,6 +109,7 @@ fn drive(name: &str, flags: &[&str]) {
     watch.expect("Next: basics::answers", FIRST_RUN);
     watch.expect("the answer is 42", RERUN);
     watch.expect("for saves", RERUN);
+    watch.expect_no_rerun(Duration::from_secs(2));
 
     // The learner's save: the file replaced, as editors that write a new file
     // and rename it over the old one do.
