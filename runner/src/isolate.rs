@@ -56,7 +56,12 @@ struct Running {
 /// Runs each of `names` in its own process, `jobs` at a time; returns each
 /// result with its output (what libtest printed of it), in the order given.
 pub fn run_each(exe: &Path, env: &Env, names: &[String], jobs: usize) -> Vec<(CheckResult, String)> {
-    let mut waiting: VecDeque<(usize, &String)> = names.iter().enumerate().collect();
+    // The slowest checks of the last run start first: a long check started
+    // last would make the whole run wait for it alone.
+    let last = last_times(exe);
+    let mut order: Vec<(usize, &String)> = names.iter().enumerate().collect();
+    order.sort_by_key(|(_, name)| std::cmp::Reverse(last.get(name.as_str()).copied().unwrap_or(0)));
+    let mut waiting: VecDeque<(usize, &String)> = order.into();
     let mut running: Vec<(usize, Running)> = Vec::new();
     let mut done: Vec<Option<(CheckResult, String)>> = names.iter().map(|_| None).collect();
     while !waiting.is_empty() || !running.is_empty() {
@@ -91,7 +96,36 @@ pub fn run_each(exe: &Path, env: &Env, names: &[String], jobs: usize) -> Vec<(Ch
             thread::sleep(Duration::from_millis(5));
         }
     }
-    done.into_iter().flatten().collect()
+    let done: Vec<(CheckResult, String)> = done.into_iter().flatten().collect();
+    save_times(exe, &done);
+    done
+}
+
+/// Where the durations of the last run are kept: beside the check binary,
+/// which they describe (and which `cargo clean` removes with them).
+fn times_file(exe: &Path) -> PathBuf {
+    exe.with_extension("course-times")
+}
+
+/// Each check's duration in the last run of `exe`, in milliseconds.
+fn last_times(exe: &Path) -> std::collections::HashMap<String, u64> {
+    std::fs::read_to_string(times_file(exe))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let (ms, name) = l.split_once(' ')?;
+            Some((name.to_string(), ms.parse().ok()?))
+        })
+        .collect()
+}
+
+fn save_times(exe: &Path, done: &[(CheckResult, String)]) {
+    let mut times = last_times(exe);
+    for (result, _) in done {
+        times.insert(result.name.clone(), result.duration.as_millis() as u64);
+    }
+    let text: String = times.iter().map(|(name, ms)| format!("{ms} {name}\n")).collect();
+    let _ = std::fs::write(times_file(exe), text);
 }
 
 fn start(exe: &Path, env: &Env, name: &str) -> io::Result<Running> {
