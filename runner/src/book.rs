@@ -19,7 +19,7 @@ pub fn check() -> bool {
     let mut includes = 0;
     let pages = markdown_files(&src);
     for page in &pages {
-        let text = fs::read_to_string(&page).unwrap_or_default();
+        let text = fs::read_to_string(page).unwrap_or_default();
         for directive in include_directives(&text) {
             includes += 1;
             if let Err(why) = resolve(page, &directive) {

@@ -113,7 +113,10 @@ fn svg_problem(file: &Path) -> Option<String> {
         if let Some(at) = root.find(attr) {
             let value = root[at + attr.len()..].split('"').next().unwrap_or("");
             if !value.ends_with('%') {
-                return Some(format!("the <svg> element has a fixed{}\"{value}\": leave it out", attr.trim_end_matches('"')));
+                return Some(format!(
+                    "the <svg> element has a fixed{}\"{value}\": leave it out",
+                    attr.trim_end_matches('"')
+                ));
             }
         }
     }

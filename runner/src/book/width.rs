@@ -154,7 +154,10 @@ mod tests {
         fs::remove_dir_all(&dir).unwrap();
         assert_eq!(wide.len(), 2, "{wide:?}");
         assert_eq!((wide[0].place.as_str(), wide[0].width, wide[0].included.len()), ("page.md:7", COLUMN + 1, 0));
-        assert_eq!((wide[1].place.as_str(), wide[1].included.as_slice()), ("page.md:16", ["a.rs:wide".to_string()].as_slice()));
+        assert_eq!(
+            (wide[1].place.as_str(), wide[1].included.as_slice()),
+            ("page.md:16", ["a.rs:wide".to_string()].as_slice())
+        );
     }
 
     #[test]
