@@ -13,6 +13,8 @@ use std::thread;
 
 use harness::{check, run_within, run_within_or, show_bytes, Failure, Server, IO_DEADLINE};
 
+mod support;
+
 /// Starts the learner's echo server on a free port.
 fn echo_server() -> Server {
     Server::start("echo::serve", echo::serve)
@@ -251,6 +253,35 @@ mod streams {
     }
 
     #[test]
+    fn every_write_sends_everything() {
+        check(
+            "`write` may take only part of a buffer, and returns how much it took: use `write_all`, \
+             which loops until everything is sent (Python: `sendall`, not `send`). \
+             Book: The echo server › Partial reads and writes",
+            || {
+                // The echo works first (this fails on an unfinished lesson)...
+                let server = echo_server();
+                let mut client = server.connect();
+                let payload = vec![b'w'; 64 * 1024];
+                let got = client.send_all_and_read_to_end(&payload);
+                expect_echo(&payload, &got);
+                // ...then the code: on loopback a blocking `write` practically always
+                // takes everything, so no exchange of bytes here can show the loss.
+                if let Some((line, code)) = support::ignored_write_counts(&support::lib_source()).first() {
+                    Failure::new("a `write` whose count is thrown away: the bytes it did not take are lost")
+                        .field("src/lib.rs", format!("line {line}: {code}"))
+                        .field(
+                            "why",
+                            "on loopback `write` almost always takes the whole buffer, so the checks cannot \
+                             show the loss; over a real network it happens. Use `write_all`",
+                        )
+                        .fail();
+                }
+            },
+        );
+    }
+
+    #[test]
     fn echoes_each_write_before_the_next() {
         check(
             "echo what has arrived at once, without waiting for the end of stream: \
@@ -389,7 +420,11 @@ mod end_to_end {
              Book: The echo server › Try it by hand",
             || {
                 let server = ServerProcess::start(SERVER);
-                assert!(server.addr().ip().is_loopback(), "the server should listen on loopback");
+                if !server.addr().ip().is_loopback() {
+                    Failure::new("`echo-server` should listen on loopback (127.0.0.1) by default")
+                        .field("listening on", server.addr())
+                        .fail();
+                }
                 let mut client = server.connect();
                 let got = client.send_all_and_read_to_end(b"ping\n");
                 expect_echo(b"ping\n", &got);

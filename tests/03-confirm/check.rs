@@ -17,7 +17,7 @@ use std::net::TcpListener;
 
 use confirm::framing::FrameError;
 use harness::confirm::{frame, frames, header, raw_header};
-use harness::{check, run_within, show_bytes, Client, Failure, Server, IO_DEADLINE};
+use harness::{check, run_within, show_bytes, show_bytes_end, Client, Failure, Server, IO_DEADLINE};
 
 /// Starts the learner's confirmation server on a free port.
 fn confirm_server() -> Server {
@@ -1016,7 +1016,6 @@ mod end_to_end {
     use super::*;
     use assert_cmd::Command;
     use harness::{snapshot_settings, ServerProcess};
-    use predicates::prelude::*;
     use std::time::Duration;
 
     const SERVER: &str = env!("CARGO_BIN_EXE_confirm-server");
@@ -1078,14 +1077,29 @@ mod end_to_end {
              Book: The confirmation server › Talking to the server by hand",
             || {
                 let server = ServerProcess::start(SERVER);
-                Command::new(CLIENT)
+                let output = Command::new(CLIENT)
                     .args([server.addr().to_string().as_str(), "--interactive"])
                     .write_stdin("a last line without a newline")
                     .timeout(IO_DEADLINE)
-                    .assert()
-                    .success()
-                    .stdout(predicate::str::contains("\"a last line without a newline\" (29 bytes) -> Msg received"))
-                    .stdout(predicate::str::contains("\"!DISCONNECT\" (11 bytes) -> Msg received"));
+                    .output()
+                    .expect("run confirm-client");
+                let stdout = String::from_utf8_lossy(&output.stdout);
+                for wanted in [
+                    "\"a last line without a newline\" (29 bytes) -> Msg received",
+                    "\"!DISCONNECT\" (11 bytes) -> Msg received",
+                ] {
+                    if !output.status.success() || !stdout.contains(wanted) {
+                        Failure::new(
+                            "`confirm-client --interactive` did not end its input with !DISCONNECT and exit 0",
+                        )
+                        .field("stdin", "\"a last line without a newline\" (no \\n, then the end of input)")
+                        .field("expected", format!("exit status 0, and a line with: {wanted}"))
+                        .field("status", output.status)
+                        .field("stdout", show_bytes_end(&output.stdout))
+                        .field("stderr", show_bytes_end(&output.stderr))
+                        .fail();
+                    }
+                }
             },
         );
     }

@@ -80,7 +80,9 @@ pub fn show_bytes_end(bytes: &[u8]) -> String {
     const HEAD: usize = 16;
     const TAIL: usize = 48;
     if bytes.len() <= HEAD + TAIL {
-        return show_bytes(bytes);
+        let (text, cut) = escaped(bytes, HEAD + TAIL);
+        let more = if cut { "…" } else { "" };
+        return format!("\"{text}\"{more} ({})", count(bytes.len()));
     }
     // Cut on character boundaries where possible, so text stays readable.
     let head_end = (HEAD..HEAD + 4).find(|&i| is_boundary(bytes, i)).unwrap_or(HEAD);
