@@ -33,7 +33,7 @@ fn expect_echo(sent: &[u8], got: &[u8]) {
     } else {
         "the bytes that came back differ from those sent".to_string()
     };
-    let mut failure = Failure::new(what).field("sent", show_bytes(sent)).bytes_differ(sent, got);
+    let mut failure = Failure::new(what).bytes_differ(sent, got);
     if let Some(likely) = likely_cause(sent, got) {
         failure = failure.field("likely", likely);
     }

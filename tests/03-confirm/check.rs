@@ -693,12 +693,12 @@ mod robustness {
                 wire.extend(vec![b'x'; 100 * 1024]);
                 client.send(&wire);
                 client.expect_error_and_close();
-                // Still sending for a moment, as a client that has not read the ERROR
-                // line yet would: a server that drains takes it; one that has closed
-                // its socket answers with a reset.
+                // Still sending for a moment (0.1 s, well within DRAIN_TIME), as a client
+                // that has not read the ERROR line yet would: a server that drains takes
+                // the bytes; one that has closed its socket answers with a reset.
                 let mut stream = client.stream().try_clone().expect("clone a socket handle");
                 let started = std::time::Instant::now();
-                while started.elapsed() < Duration::from_millis(300) {
+                while started.elapsed() < Duration::from_millis(100) {
                     if let Err(e) = stream.write_all(&[b'y'; 512]) {
                         client
                             .failure("the server reset the connection while the client was still sending, after the ERROR line")

@@ -165,7 +165,12 @@ fn escaped(bytes: &[u8], budget: usize) -> (String, bool) {
         }
         for chunk in bytes[i..end].utf8_chunks() {
             for c in chunk.valid().chars() {
-                let _ = write!(text, "{}", c.escape_debug());
+                // `\x01` rather than `\u{1}`: shorter, and the way bytes are shown elsewhere.
+                if c.is_ascii_control() && !matches!(c, '\0' | '\t' | '\n' | '\r') {
+                    let _ = write!(text, "\\x{:02x}", c as u8);
+                } else {
+                    let _ = write!(text, "{}", c.escape_debug());
+                }
             }
             for b in chunk.invalid() {
                 let _ = write!(text, "\\x{b:02x}");
@@ -203,6 +208,7 @@ mod tests {
         framed.extend_from_slice(b"client 1: hello");
         assert_eq!(show_bytes(&framed), r#""15{62 × ' '}client 1: hello" (79 bytes)"#);
         assert_eq!(show_bytes(&[0; 9]), r#""{9 × \x00}" (9 bytes)"#);
+        assert_eq!(show_bytes(b"\x01\x7f\t"), r#""\x01\x7f\t" (3 bytes)"#);
     }
 
     #[test]
