@@ -70,7 +70,7 @@ fn main() -> ExitCode {
             true
         }
         _ => complain(&format!(
-            "usage: course check NN | solution NN | progress | diff NN | reset NN | run NN ROLE [ARGS…] | run-solution NN ROLE [ARGS…] | verify [NN…] | book-check | book-serve | lessons\n(got: {})",
+            "usage: course check NN | solution NN | progress | diff NN | reset NN | run NN ROLE [ARGS…] | run-solution NN ROLE [ARGS…] | verify [NN…] | mutants [NN[/SLUG]…] | book-check | book-serve | lessons\n(got: {})",
             args.join(" ")
         )),
     };

@@ -177,9 +177,10 @@ mod basics {
         run_within_or(
             "`echo_once`",
             IO_DEADLINE,
-            "the server is still waiting for the end of your data, and you for the end of its echo: \
-             after `write_all`, call `shutdown(Shutdown::Write)` (the half-close), and only then read \
-             to the end",
+            "(1) the server is still waiting for the end of your data, and you for the end of its \
+             echo: after `write_all`, call `shutdown(Shutdown::Write)` (the half-close), and only then \
+             read to the end. (2) A read loop that goes on when `read` returns 0: 0 is the end of \
+             the stream, nothing more will come; stop there (`read_to_end` does)",
             move || echo::echo_once(addr, &data),
         )
     }
