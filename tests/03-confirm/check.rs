@@ -143,9 +143,9 @@ mod basics {
     #[case::cjk("你好，世界")]
     fn read_message_returns_the_text_intact(#[case] text: &'static str) {
         check(
-            "the header counts bytes, not characters (\"Olá\" is 4 bytes): read exactly that \
-             many and turn them into a String with `String::from_utf8`. \
-             Book: The confirmation server › A fixed-width header",
+            "a message is 64 bytes of header (the body's length: digits, then spaces), then exactly \
+             that many bytes of body (bytes, not characters: \"Olá\" is 4), turned into a String with \
+             `String::from_utf8`; nothing more is read. Book: The confirmation server › A fixed-width header",
             move || {
                 let mut wire = frame(text.as_bytes());
                 wire.extend(frame(b"and the next one"));
