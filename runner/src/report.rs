@@ -131,6 +131,8 @@ pub fn panicking_thread(line: &str) -> Option<&str> {
 pub enum Whose {
     /// `just check NN`: the learner's lesson.
     Learner,
+    /// `just check NN NAME…`: only the learner's checks whose names contain NAME.
+    LearnerSome,
     /// `just solution NN`: the reference solution.
     Solution,
 }
@@ -183,6 +185,9 @@ pub fn summary(lesson: &Lesson, run: &Run, whose: Whose, show_all: bool) -> bool
         println!();
         if whose == Whose::Solution {
             println!("The reference solution passes every check.");
+        } else if whose == Whose::LearnerSome {
+            println!("Every check you named passes ({total} of the lesson's checks ran).");
+            println!("Run them all: just check {}", lesson.number);
         } else {
             println!("Every check passes. Well done!");
             println!("Compare with the reference solution: just diff {}", lesson.number);
