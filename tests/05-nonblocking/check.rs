@@ -185,8 +185,10 @@ mod basics {
     fn confirms_one_message() {
         check(
             "accept the client, register it, and when it is readable read its bytes into its input \
-             buffer, cut a message out with `parse_frame` and queue `Msg received\\n` in its output. \
-             Book: Non-blocking I/O › The event loop",
+             buffer, cut a message out with `parse_frame` and queue `Msg received\\n` in its output. If \
+             nothing comes back at all, most likely: the listener is still blocking (call \
+             `listener.set_nonblocking(true)` before `TcpListener::from_std`: a blocking `accept` stops the whole \
+             loop), or the new stream was never registered for READABLE. Book: Non-blocking I/O › The event loop",
             || {
                 let server = mio_server();
                 let mut client = server.connect();
@@ -210,6 +212,49 @@ mod basics {
         );
     }
 
+    /// Eight 40 KiB messages in one write, then nothing: well over what one
+    /// `read` takes, so a server that reads once per event is left with
+    /// bytes in the kernel and no new event to tell it so.
+    #[test]
+    fn reads_until_would_block() {
+        check(
+            "with edge-triggered readiness, read until `WouldBlock` on every READABLE event: mio reports \
+             a socket once when bytes arrive, not again while some remain. \
+             Book: Non-blocking I/O › Edge-triggered: read until WouldBlock",
+            || {
+                const MESSAGES: usize = 8;
+                let server = mio_server();
+                let stream = support::raw_connect(server.addr(), Duration::from_secs(3));
+                let mut writer = stream.try_clone().expect("clone a socket handle");
+                let body = "x".repeat(40 * 1024);
+                let burst = frames(std::iter::repeat_n(body.as_bytes(), MESSAGES));
+                let size = burst.len();
+                let sending = std::thread::spawn(move || writer.write_all(&burst));
+                let mut reader = stream;
+                let mut got = Vec::new();
+                let mut buf = [0u8; 4096];
+                while got.len() < MESSAGES * (CONFIRMATION.len() + 1) {
+                    match reader.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => got.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = sending.join();
+                if got != confirmations(MESSAGES) {
+                    Failure::new("not every message of one big write was confirmed")
+                        .field(
+                            "sent",
+                            format!("{MESSAGES} messages of 40 KiB in one write ({size} bytes), then nothing more"),
+                        )
+                        .field("expected", show_bytes(&confirmations(MESSAGES)))
+                        .field("got (3 s)", show_bytes(&got))
+                        .field("likely", "the server read once per event and left bytes waiting in the kernel")
+                        .fail();
+                }
+            },
+        );
+    }
+
     #[test]
     fn closes_after_disconnect() {
         check(DISCONNECT_HINT, || {
@@ -220,6 +265,26 @@ mod basics {
             // The server goes on with others.
             server.connect().send_and_confirm("next");
         });
+    }
+
+    #[rstest]
+    #[case::two(2)]
+    #[case::three(3)]
+    fn messages_merged_in_one_write(#[case] count: usize) {
+        check(
+            "one read may hold several messages: after each read, answer every whole message in the \
+             buffer, not just the first. Book: Non-blocking I/O › Connection state and buffers",
+            move || {
+                let server = mio_server();
+                let mut client = server.connect();
+                let bodies: Vec<String> = (1..=count).map(|i| format!("merged {i}")).collect();
+                client.send(&frames(bodies.iter().map(|b| b.as_bytes())));
+                for _ in 0..count {
+                    client.expect_confirmation();
+                }
+                close_politely(&mut client);
+            },
+        );
     }
 
     #[rstest]
@@ -272,26 +337,6 @@ mod basics {
                 client.pause();
                 client.send(&message[30..]);
                 client.expect_confirmation();
-                close_politely(&mut client);
-            },
-        );
-    }
-
-    #[rstest]
-    #[case::two(2)]
-    #[case::three(3)]
-    fn messages_merged_in_one_write(#[case] count: usize) {
-        check(
-            "one read may hold several messages: after each read, answer every whole message in the \
-             buffer, not just the first. Book: Non-blocking I/O › Connection state and buffers",
-            move || {
-                let server = mio_server();
-                let mut client = server.connect();
-                let bodies: Vec<String> = (1..=count).map(|i| format!("merged {i}")).collect();
-                client.send(&frames(bodies.iter().map(|b| b.as_bytes())));
-                for _ in 0..count {
-                    client.expect_confirmation();
-                }
                 close_politely(&mut client);
             },
         );
@@ -384,6 +429,56 @@ mod basics {
             },
         );
     }
+
+    /// A and B connect, A leaves, C comes: a token taken from the number of
+    /// open connections (`len() + 1`) gives C the token B still holds.
+    #[test]
+    fn a_token_is_never_given_to_two_connections() {
+        check(
+            "a token names one connection for as long as it is open: take each new one from a counter that \
+             only goes up (`next_token += 1`), never from the number of open connections, which goes down when \
+             a client leaves. Book: Non-blocking I/O › The event loop",
+            || {
+                let server = mio_server();
+                let mut a = server.connect();
+                a.send_and_confirm("A: hello");
+                let mut b = server.connect();
+                b.send_and_confirm("B: hello");
+                a.disconnect();
+                let mut c = server.connect();
+                c.send_and_confirm("C: hello, A has left");
+                for (name, client) in [("B", &mut b), ("C", &mut c)] {
+                    let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        client.send_message(&format!("{name}: still here?"));
+                        client.read_line_bytes()
+                    }));
+                    let got = match answer {
+                        Ok(line) if line == CONFIRMATION.as_bytes() => continue,
+                        Ok(mut line) => {
+                            line.push(b'\n');
+                            show_bytes(&line)
+                        }
+                        Err(_) => "no confirmation: the connection was closed, or nothing came".to_string(),
+                    };
+                    Failure::new(format!("client {name} did not get the confirmation of its own message"))
+                        .field(
+                            "story",
+                            "A and B connected, A left with !DISCONNECT, C connected; then B and C each sent a message",
+                        )
+                        .field("got", got)
+                        .field(
+                            "likely",
+                            "C was given the token B still holds (a token made from the number of open connections, \
+                             `len() + 1`, comes back once someone leaves): C's connection replaced B's in the map",
+                        )
+                        .fail();
+                }
+                let quiet = Duration::from_millis(100);
+                b.expect_silence(quiet);
+                c.expect_silence(quiet);
+            },
+        );
+    }
 }
 
 mod the_loop {
@@ -450,6 +545,49 @@ mod the_loop {
         );
     }
 
+    /// A hundred clients come and go (half with `!DISCONNECT`, half by just
+    /// closing); then the server should hold as many open files as before.
+    #[test]
+    fn connections_that_end_are_dropped() {
+        check(
+            "when a connection is done (after `!DISCONNECT` and the client's close, or an end of stream, or an \
+             error), remove it from your map, deregister it and drop it: dropping the stream closes its file \
+             descriptor. One kept by mistake costs a descriptor for ever, and the process has a limit. \
+             Book: Non-blocking I/O › The event loop",
+            || {
+                let server = start();
+                let before = support::open_files(server.id());
+                for i in 0..100 {
+                    let mut client = server.connect();
+                    client.send_and_confirm(&format!("client {i}: here and gone"));
+                    if i % 2 == 0 {
+                        close_politely(&mut client);
+                    }
+                }
+                // Each close takes the server a moment: wait up to 2 s for the count to settle.
+                let started = std::time::Instant::now();
+                let mut after = support::open_files(server.id());
+                while after > before + 2 && started.elapsed() < Duration::from_secs(2) {
+                    thread::sleep(Duration::from_millis(20));
+                    after = support::open_files(server.id());
+                }
+                if after > before + 2 {
+                    Failure::new(format!(
+                        "`mio-server` holds {} more open descriptors after 100 clients came and went",
+                        after - before
+                    ))
+                    .field("open files", format!("{before} before the clients came, {after} after they all left"))
+                    .field(
+                        "likely",
+                        "connections that have ended are never dropped: kept in the map (or in a Vec) after \
+                         `Done`, so their sockets stay open. `connections.remove(&token)`, deregister, drop",
+                    )
+                    .fail();
+                }
+            },
+        );
+    }
+
     #[test]
     fn serves_a_hundred_clients_on_one_thread() {
         check(
@@ -474,49 +612,6 @@ mod the_loop {
                             format!("{before} before the clients came, {during} with 100 clients connected"),
                         )
                         .field("expected", "1: the event loop on the main thread")
-                        .fail();
-                }
-            },
-        );
-    }
-
-    /// Eight 40 KiB messages in one write, then nothing: well over what one
-    /// `read` takes, so a server that reads once per event is left with
-    /// bytes in the kernel and no new event to tell it so.
-    #[test]
-    fn reads_until_would_block() {
-        check(
-            "with edge-triggered readiness, read until `WouldBlock` on every READABLE event: mio reports \
-             a socket once when bytes arrive, not again while some remain. \
-             Book: Non-blocking I/O › Edge-triggered: read until WouldBlock",
-            || {
-                const MESSAGES: usize = 8;
-                let server = mio_server();
-                let stream = support::raw_connect(server.addr(), Duration::from_secs(3));
-                let mut writer = stream.try_clone().expect("clone a socket handle");
-                let body = "x".repeat(40 * 1024);
-                let burst = frames(std::iter::repeat_n(body.as_bytes(), MESSAGES));
-                let size = burst.len();
-                let sending = thread::spawn(move || writer.write_all(&burst));
-                let mut reader = stream;
-                let mut got = Vec::new();
-                let mut buf = [0u8; 4096];
-                while got.len() < MESSAGES * (CONFIRMATION.len() + 1) {
-                    match reader.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => got.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let _ = sending.join();
-                if got != confirmations(MESSAGES) {
-                    Failure::new("not every message of one big write was confirmed")
-                        .field(
-                            "sent",
-                            format!("{MESSAGES} messages of 40 KiB in one write ({size} bytes), then nothing more"),
-                        )
-                        .field("expected", show_bytes(&confirmations(MESSAGES)))
-                        .field("got (3 s)", show_bytes(&got))
-                        .field("likely", "the server read once per event and left bytes waiting in the kernel")
                         .fail();
                 }
             },
@@ -600,6 +695,64 @@ mod many_clients {
     /// writes stall (measured: 1.1 MB); one with no bound reads all 10 MB and
     /// ends up holding 2 MB of confirmations: that is what this check sees.
     /// A bound of up to about a megabyte passes.
+    /// A client sends many messages and reads the confirmations only later:
+    /// more of them than the kernel's buffers hold (made small here), so the
+    /// server must keep what the socket does not take and write it when the
+    /// client reads.
+    #[test]
+    fn confirmations_that_do_not_fit_are_kept() {
+        check_within(
+            Duration::from_secs(20),
+            "a `write` on a non-blocking socket takes what fits, and `WouldBlock` means \"full for now\": keep the \
+             bytes it did not take in the connection's output, ask for WRITABLE while output waits, and write the \
+             rest when that event comes. Book: Non-blocking I/O › Connection state and buffers; \
+             Non-blocking I/O › Backpressure",
+            || {
+                const MESSAGES: usize = 20_000;
+                let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+                #[cfg(unix)]
+                for buffer in [Buffer::Send, Buffer::Receive] {
+                    support::shrink(std::os::fd::AsRawFd::as_raw_fd(&listener), buffer, 4096);
+                }
+                let server = Server::start_with("confirm_mio::serve", listener, confirm_mio::serve);
+                let late = support::raw_connect(server.addr(), Duration::from_secs(3));
+                #[cfg(unix)]
+                support::shrink(std::os::fd::AsRawFd::as_raw_fd(&late), Buffer::Receive, 4096);
+                let mut writer = late.try_clone().expect("clone a socket handle");
+                let burst = frames(std::iter::repeat_n(b"".as_slice(), MESSAGES));
+                let sending = thread::spawn(move || writer.write_all(&burst));
+                // Read nothing for a moment: the confirmations pile up on the server's side.
+                thread::sleep(Duration::from_millis(300));
+                let expected = MESSAGES * (CONFIRMATION.len() + 1);
+                let mut reader = late;
+                let mut got = 0usize;
+                let mut buf = vec![0u8; 64 * 1024];
+                while got < expected {
+                    match reader.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => got += n,
+                    }
+                }
+                let _ = sending.join();
+                if got < expected {
+                    let line = CONFIRMATION.len() + 1;
+                    Failure::new("confirmations were lost while the client was not reading")
+                        .field(
+                            "sent",
+                            format!("{MESSAGES} empty messages, reading nothing for 300 ms, then everything"),
+                        )
+                        .field("received", format!("{} of {MESSAGES} confirmations, then nothing for 3 s", got / line))
+                        .field(
+                            "likely",
+                            "on `WouldBlock` the output that did not fit was dropped (or cleared) instead of kept; \
+                             or WRITABLE is not asked for while output waits, so nothing wakes the loop to write it",
+                        )
+                        .fail();
+                }
+            },
+        );
+    }
+
     #[test]
     fn a_client_that_never_reads_delays_no_one_and_is_bounded() {
         check_within(
