@@ -29,6 +29,12 @@ fn chat_server() -> Server {
     Server::start("chat::serve", chat::serve)
 }
 
+/// What keeps a newcomer from hearing anything when someone else is already
+/// in the room.
+const ROOM_LOCKED: &str = "the room's lock is held by someone else's thread: a `MutexGuard` kept for a whole \
+     conversation (`let room = lock(room);` before the reading loop) blocks everyone else's join. Take the lock \
+     for one step at a time, in a statement of its own: `lock(room).say(name, &text);`";
+
 /// Connects, reads the prompt, sends `name` and reads the room list.
 /// Returns the connection and the room list line.
 fn join(server: &Server, name: &str) -> (Client, String) {
@@ -38,7 +44,21 @@ fn join(server: &Server, name: &str) -> (Client, String) {
         client.fail("expected a line asking for a nickname first, but it was empty", "\"\"");
     }
     client.send(format!("{name}\n").as_bytes());
-    let list = client.read_line();
+    let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| client.read_line()));
+    let Ok(list) = attempt else {
+        let _ = client.stream().set_read_timeout(Some(Duration::from_millis(50)));
+        let closed = matches!(client.stream().peek(&mut [0u8; 1]), Ok(0));
+        let what = format!(
+            "after the nickname {name:?}, expected one line starting with `* ` listing who is in the room, but {}",
+            if closed { "the server closed the connection" } else { "nothing came" }
+        );
+        let mut failure = client.failure(&what);
+        if !closed && server_has_someone(server) {
+            failure = failure.field("likely", ROOM_LOCKED);
+        }
+        failure.fail()
+    };
+    JOINED.with(|joined| joined.borrow_mut().push(server.addr()));
     if !list.starts_with("* ") {
         client.fail(
             &format!("after the nickname {name:?}, expected one line starting with `* ` listing who is in the room"),
@@ -46,6 +66,16 @@ fn join(server: &Server, name: &str) -> (Client, String) {
         );
     }
     (client, list)
+}
+
+thread_local! {
+    /// The servers this check's thread has joined someone to: the next join
+    /// to one of them finds someone in the room.
+    static JOINED: std::cell::RefCell<Vec<std::net::SocketAddr>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn server_has_someone(server: &Server) -> bool {
+    JOINED.with(|joined| joined.borrow().contains(&server.addr()))
 }
 
 /// Joins and ignores the room list.
@@ -661,11 +691,19 @@ mod robustness {
             let mut got = 0;
             while got < BATCH {
                 let line = ear.try_line().unwrap_or_else(|why| {
-                    ear.fail(&format!(
+                    ear.failure(&format!(
                         "the room stalled: ear had {got} of the 64 lines of batch {batch_no}, then {why}; \
                          {} KiB had been sent through the room while slow was not reading",
                         sent / 1024
                     ))
+                    .field(
+                        "likely",
+                        "1. a write to a socket (`write_all`, or a blocking `send` into a full queue) while the \
+                         room's lock is held: the write to slow never ends, and nobody gets the lock again;\n\
+                         2. the sender waits for slow for ever: slow is stuck, and a line not written within STUCK \
+                         must end their writer (`write_within(…, STUCK)`, not `write_all`)",
+                    )
+                    .fail()
                 });
                 if line == "* slow left" {
                     slow_left = true;
