@@ -11,6 +11,7 @@
 //! course run NN ROLE [ARGS…]   a lesson's binary (server, client, …)
 //! course run-solution NN ROLE … the same program from the reference solution
 //! course verify [NN…] [--allow-dirty]  maintainers: solutions pass, stubs fail, check by check
+//! course mutants [NN[/SLUG]…] [--show]  maintainers: the checks against tests/mutants/
 //! course book-serve            build the book, serve it and open it in a browser
 //! course book-check            maintainers: the book's includes and build are clean
 //! ```
@@ -18,6 +19,7 @@
 mod book;
 mod checks;
 mod lessons;
+mod mutants;
 mod report;
 mod verify;
 
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
             };
             found.map(|l| verify::verify(&l, allow_dirty)).unwrap_or_else(|e| complain(&e))
         }
+        ["mutants", rest @ ..] => mutants::main(rest),
         ["book-check"] => book::check(),
         ["book-serve"] => book::serve(),
         ["lessons"] => {
