@@ -125,8 +125,9 @@ mod basics {
     fn parse_frame_finds_the_first_message(#[case] buf: Vec<u8>, #[case] text: &'static str, #[case] used: usize) {
         check(
             &format!(
-                "`parse_frame` returns the first message's text and how many bytes it used (64 + body), \
-                 and leaves what follows for the next call. {PROTOCOL}"
+                "`parse_frame` returns the first message's text and how many bytes it used (64 + the body), \
+                 and leaves what follows for the next call. The header counts bytes, not characters: the body \
+                 is `buf[64..64 + len]`, whatever characters those bytes make. {PROTOCOL}"
             ),
             move || {
                 let got = parse_frame(&buf);
@@ -193,6 +194,41 @@ mod basics {
                 let server = mio_server();
                 let mut client = server.connect();
                 client.send_and_confirm("hello, mio");
+            },
+        );
+    }
+
+    /// Three clients connect before the server's first `poll`: the listener
+    /// becomes readable once, for all three.
+    #[test]
+    fn serves_every_client_waiting_at_once() {
+        check(
+            "the listener is edge-triggered too: one READABLE event may stand for many clients waiting to be \
+             accepted. Accept until `WouldBlock`, registering each. Book: Non-blocking I/O › The event loop",
+            || {
+                let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+                let addr = listener.local_addr().expect("local addr");
+                // The kernel completes these connections and keeps them in the
+                // listener's backlog until the server accepts them.
+                let mut waiting: Vec<Client> = (0..3).map(|_| Client::connect(addr)).collect();
+                let _server = Server::start_with("confirm_mio::serve", listener, confirm_mio::serve);
+                for (i, client) in waiting.iter_mut().enumerate() {
+                    let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        client.send_message(&format!("client {i}: I was waiting"));
+                        client.read_line_bytes()
+                    }));
+                    if !matches!(&answer, Ok(line) if line == CONFIRMATION.as_bytes()) {
+                        Failure::new(format!("client {i} of 3 was not served"))
+                            .field("story", "3 clients connected before the server started, then each sent a message")
+                            .field("served before it", format!("{i} of the 3"))
+                            .field(
+                                "likely",
+                                "one `accept` per READABLE event of the listener: the others wait for an event \
+                                 that never comes. Accept until `WouldBlock`",
+                            )
+                            .fail();
+                    }
+                }
             },
         );
     }
