@@ -163,46 +163,70 @@ mod counting {
                 const THREADS: usize = 4;
                 let stats = Arc::new(Stats::new());
                 let broken = Arc::new(std::sync::Mutex::new(None::<String>));
-                let started = Instant::now();
-                let mut pairs = 0usize;
-                // Up to half a second of contention, or until an update is lost.
-                while started.elapsed() < Duration::from_millis(500) && broken.lock().unwrap().is_none() {
-                    let workers: Vec<_> = (0..THREADS)
-                        .map(|i| {
-                            let (stats, broken) = (Arc::clone(&stats), Arc::clone(&broken));
-                            thread::Builder::new()
-                                .name(format!("course:counter-{i}"))
-                                .spawn(move || {
-                                    let outcome = std::panic::catch_unwind(|| {
-                                        for _ in 0..20_000 {
-                                            stats.connected();
-                                            stats.left();
+                let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let pairs = Arc::new(AtomicUsize::new(0));
+                let start = Arc::new(std::sync::Barrier::new(THREADS));
+                let workers: Vec<_> = (0..THREADS)
+                    .map(|i| {
+                        let (stats, broken, stop, pairs, start) = (
+                            Arc::clone(&stats),
+                            Arc::clone(&broken),
+                            Arc::clone(&stop),
+                            Arc::clone(&pairs),
+                            Arc::clone(&start),
+                        );
+                        thread::Builder::new()
+                            .name(format!("course:counter-{i}"))
+                            .spawn(move || {
+                                start.wait();
+                                // With at most THREADS clients in at once, the count
+                                // stays between 0 and THREADS; a lost update makes
+                                // it drift out (or below zero, a panic on usize).
+                                let outcome = std::panic::catch_unwind(|| {
+                                    while !stop.load(Ordering::Relaxed) {
+                                        let up = stats.connected();
+                                        let down = stats.left();
+                                        pairs.fetch_add(1, Ordering::Relaxed);
+                                        if up == 0 || up > THREADS || down >= THREADS {
+                                            return Some(format!(
+                                                "`connected()` returned {up}, then `left()` returned {down}, with \
+                                                 only {THREADS} threads counting"
+                                            ));
                                         }
-                                    });
-                                    if outcome.is_err() {
-                                        *broken.lock().unwrap() = Some(
-                                            "`left()` panicked (the count went below zero): a thread took one \
-                                             away from a count in which another thread's `connected()` was lost"
-                                                .to_string(),
-                                        );
                                     }
-                                })
-                                .expect("start a thread")
-                        })
-                        .collect();
-                    let shared = Arc::clone(&stats);
-                    // A thread stuck in a lock would hang the join: wait for them with a deadline.
-                    run_within_or("the counting threads", Duration::from_secs(5), LOCKED, move || {
-                        for worker in workers {
-                            let _ = worker.join();
-                        }
-                        drop(shared);
-                    });
-                    pairs += THREADS * 20_000;
-                    let now = stats.active();
-                    if now != 0 && broken.lock().unwrap().is_none() {
-                        *broken.lock().unwrap() = Some(format!("`stats.active()` is {now} at the end, not 0"));
+                                    None
+                                });
+                                let problem = outcome.unwrap_or_else(|_| {
+                                    Some(
+                                        "`left()` panicked (the count went below zero): another thread's \
+                                         `connected()` had been lost"
+                                            .to_string(),
+                                    )
+                                });
+                                if let Some(problem) = problem {
+                                    broken.lock().unwrap().get_or_insert(problem);
+                                    stop.store(true, Ordering::Relaxed);
+                                }
+                            })
+                            .expect("start a thread")
+                    })
+                    .collect();
+                // Up to half a second of contention, or until an update is lost.
+                let started = Instant::now();
+                while started.elapsed() < Duration::from_millis(500) && !stop.load(Ordering::Relaxed) {
+                    thread::sleep(Duration::from_millis(10));
+                }
+                stop.store(true, Ordering::Relaxed);
+                // A thread stuck in a lock would hang the join: wait for them with a deadline.
+                run_within_or("the counting threads", Duration::from_secs(5), LOCKED, move || {
+                    for worker in workers {
+                        let _ = worker.join();
                     }
+                });
+                let pairs = pairs.load(Ordering::Relaxed);
+                let now = stats.active();
+                if now != 0 {
+                    broken.lock().unwrap().get_or_insert(format!("`stats.active()` is {now} at the end, not 0"));
                 }
                 let what = broken.lock().unwrap().take();
                 if let Some(what) = what {
