@@ -22,7 +22,7 @@ pub const LINE_BYTES: usize = 900;
 pub const READER_BYTES_PER_SEC: usize = 2 * 1024 * 1024;
 /// The longest the flood goes on; it stops earlier, once the user who never
 /// reads has been disconnected and the flood has gone on a second more.
-pub const FLOOD_FOR: Duration = Duration::from_secs(5);
+pub const FLOOD_FOR: Duration = Duration::from_secs(8);
 
 /// What one flood did, as the clients saw it.
 #[derive(Debug, Default)]
