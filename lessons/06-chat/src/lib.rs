@@ -33,7 +33,11 @@
 //! Names in lists are sorted.
 //!
 //! Your turn: replace each `todo!()` below, then run `just check 06`. The
-//! constants, [`LineReader`] and [`NickError`] are given.
+//! constants, [`LineReader`], [`NickError`], [`lock`] and [`write_within`] are
+//! given. The checks meet the functions in this order: [`serve`] and
+//! [`handle_connection`] (the prompt), [`validate_nickname`], [`Room::names`],
+//! [`Room::join`] and [`write_lines`], [`Room::say`] and [`deliver`],
+//! [`Room::leave`], and last [`run_client`].
 //! Book: "The chat room".
 
 use std::collections::HashMap;
