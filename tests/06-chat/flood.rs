@@ -159,6 +159,14 @@ pub fn run(addr: SocketAddr, pid: u32) -> Flood {
                 flood.stuck_left_after.get_or_insert(started.elapsed());
                 continue;
             }
+            if line == "* flood left" {
+                let cut = format!(
+                    "the server disconnected it after {} lines (the others heard `* flood left`)",
+                    flood.delivered
+                );
+                pauses.lock().unwrap_or_else(|e| e.into_inner()).2.get_or_insert(cut);
+                break 'reading;
+            }
             let expected = format!("[flood] flood {} ", flood.delivered);
             if !line.starts_with(&expected) {
                 let shown: String = line.chars().take(40).collect();
@@ -250,6 +258,16 @@ pub fn judge(flood: &Flood) {
         flood.lasted.as_secs_f64(),
         flood.delivered
     );
+    if let Some(trouble) = &flood.flooder_trouble {
+        Failure::new("the user who flooded the room was cut off")
+            .field("flooder", trouble)
+            .field("flood", numbers)
+            .field(
+                "expected",
+                "slow them down (stop reading from them while a reader's queue is full), not disconnect them",
+            )
+            .fail()
+    }
     if let Some(trouble) = &flood.reader_trouble {
         let stalled = trouble.contains("stalled") || trouble.contains("s after the flood began");
         let likely = if stalled {
@@ -269,16 +287,6 @@ pub fn judge(flood: &Flood) {
         .field("flood", numbers)
         .field("likely", likely)
         .fail()
-    }
-    if let Some(trouble) = &flood.flooder_trouble {
-        Failure::new("the user who flooded the room was cut off")
-            .field("flooder", trouble)
-            .field("flood", numbers)
-            .field(
-                "expected",
-                "slow them down (stop reading from them while a reader's queue is full), not disconnect them",
-            )
-            .fail()
     }
     if flood.stuck_left_after.is_none() {
         Failure::new("a user who never read a byte was not disconnected while another user flooded the room")
