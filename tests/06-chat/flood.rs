@@ -245,15 +245,13 @@ pub fn run(addr: SocketAddr, pid: u32) -> Flood {
     flood.longest_pause = p.1;
     flood.flooder_trouble = p.2.clone();
     flood.memory_growth_kib = memory_before.zip(peak_memory_kib(pid)).map(|(b, a)| a.saturating_sub(b));
-    // For maintainers (`cargo test … -- --nocapture`): what the flood measured.
-    eprintln!("flood measured: {flood:?}");
     flood
 }
 
 /// Fails, naming the first broken promise, unless the flood was fair.
 pub fn judge(flood: &Flood) {
     let numbers = format!(
-        "{} lines of {LINE_BYTES} bytes sent in {:.1} s, {} received by reader",
+        "{} lines of {LINE_BYTES} bytes sent in {:.2} s, {} received by reader",
         flood.sent,
         flood.lasted.as_secs_f64(),
         flood.delivered
