@@ -339,6 +339,11 @@ mod rules {
                 if !words(&list).contains("ana") {
                     harness::Failure::new("after an impostor was refused, the real ana should still be in the room")
                         .field("bob's room list", format!("{list:?}"))
+                        .field(
+                            "likely",
+                            "the impostor's connection removed her: it calls `leave(\"ana\")` on its way out, though it \
+                             never joined. Only a connection whose join succeeded leaves the room",
+                        )
                         .fail()
                 }
                 expect_line(&mut ana, "ana", "* bob joined", "bob joined after the impostor was refused");
@@ -755,8 +760,10 @@ mod robustness {
                     )
                     .field(
                         "likely",
-                        "the writer never gives up on a line (`write_all` instead of `write_within(…, STUCK)`), \
-                         or the queue of lines for slow is unbounded",
+                        "the room never waited for slow, so nothing ever held slow's lines back: slow's queue has \
+                         no bound (`mpsc::channel()`, so the lines pile up in memory), or lines that find it full are \
+                         dropped. With `sync_channel(QUEUE_LEN)` the sender waits once it is full, and slow's writer \
+                         gives up after STUCK",
                     )
                     .fail()
                 }
