@@ -4,7 +4,10 @@
 //! order of the `mod` lines below):
 //! - basics: the prompt, joining, chatting, leaving;
 //! - rules: nicknames, who hears what, line endings, long lines, bad bytes, forgeries, /who;
-//! - robustness: a hundred users at once, a user who never reads, users who vanish;
+//! - robustness: targeted checks first (users who vanish, connections that never
+//!   join, a 64 MiB line, a user who never reads, a flood a steady reader must
+//!   survive), then the stress of a hundred users at once, so that a bug with a
+//!   name is met by the check that names it;
 //! - end_to_end: the client, and the two binaries as people use them.
 
 mod flood;
