@@ -3,9 +3,12 @@
 //!
 //! Tiers, in the order a learner meets them (the course runner reads the
 //! order of the `mod` lines below):
-//! - basics: the protocol of lesson 03, unchanged, and `parse_frame` on its own;
-//! - the_loop: one thread, no CPU while idle, edge-triggered readiness drained;
-//! - many_clients: a thousand at once, and clients that stall or never read.
+//! - basics: `parse_frame` on its own, then the protocol of lesson 03,
+//!   unchanged; early on, the checks that name a mistake of the event loop
+//!   (clients waiting at once, a burst read until `WouldBlock`, messages merged
+//!   in one read) before those that would only show its symptoms;
+//! - the_loop: no CPU while idle, no descriptor kept after a client left, one thread;
+//! - many_clients: a thousand at once, and clients that stall, read late or never read.
 //!
 //! `the_loop` comes before `many_clients`, and its idle-CPU check first, so
 //! that a busy loop is met first by the check that names it, not as a slow
