@@ -391,10 +391,8 @@ fn first_failure(lesson: &Lesson, manifest: &Path) -> Run {
         return Run::AllPassed;
     };
     let details = run.failures.get(&next.name).map(String::as_str).unwrap_or("(no output was captured)");
-    // As report::summary prints it: libtest's "thread … panicked at" line left out.
-    let details: Vec<&str> =
-        details.lines().filter(|l| !(l.starts_with("thread '") && l.contains(" panicked at "))).collect();
-    Run::Failed { next: format!("Next: {}\n{}", next.name, details.join("\n")) }
+    // As report::summary prints it.
+    Run::Failed { next: format!("Next: {}\n{}", next.name, crate::report::indent_panic(details)) }
 }
 
 #[cfg(test)]

@@ -104,19 +104,44 @@ pub fn summary(lesson: &Lesson, run: &mut Run, solution: bool) -> bool {
     false
 }
 
+/// The most lines of a program's own output (a server running in the check's
+/// process prints as it goes) shown above a failure: its last words, not a log
+/// of a hundred users joining.
+const OUTPUT_SHOWN: usize = 6;
+
 /// libtest's "thread 'x' panicked at FILE:" line says where the *check*
-/// stopped, which is noise for a learner: keep the message below it.
-fn indent_panic(details: &str) -> String {
-    details
-        .lines()
-        .filter(|l| !(l.starts_with("thread '") && l.contains(" panicked at ")))
-        .collect::<Vec<_>>()
-        .join("\n")
+/// stopped, which is noise for a learner: keep the message below it, and only
+/// the last few lines of the output above it.
+pub fn indent_panic(details: &str) -> String {
+    let lines: Vec<&str> = details.lines().collect();
+    let is_panic_line = |l: &&str| l.starts_with("thread '") && l.contains(" panicked at ");
+    let output_ends = lines.iter().position(is_panic_line).unwrap_or(0);
+    let left_out = output_ends.saturating_sub(OUTPUT_SHOWN);
+    let mut kept: Vec<String> = Vec::new();
+    if left_out > 0 {
+        kept.push(format!("(… {left_out} earlier lines of output left out)"));
+    }
+    kept.extend(lines[left_out..].iter().filter(|l| !is_panic_line(l)).map(|l| l.to_string()));
+    kept.join("\n")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keeps_the_message_and_the_last_lines_of_output() {
+        let mut details: Vec<String> = (0..20).map(|i| format!("u{i:03} joined")).collect();
+        details.push("thread 'check' panicked at tests/06-chat/check.rs:1:1:".into());
+        details.push("the room stalled".into());
+        let shown = indent_panic(&details.join("\n"));
+        assert_eq!(
+            shown,
+            "(… 14 earlier lines of output left out)\nu014 joined\nu015 joined\nu016 joined\nu017 joined\n\
+             u018 joined\nu019 joined\nthe room stalled"
+        );
+        assert_eq!(indent_panic("a\nthread 'x' panicked at f:1:1:\nboom"), "a\nboom");
+    }
 
     #[test]
     fn bars_fill_in_proportion() {
