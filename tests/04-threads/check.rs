@@ -644,6 +644,11 @@ mod pool {
              Book: Threads › Graceful shutdown",
             || {
                 let (pool, addr) = start_pool(2, "q4shut", threads::handle_client);
+                // A thread takes its name itself, as it starts: give them a moment.
+                let started = Instant::now();
+                while threads_named("q4shut") == Some(0) && started.elapsed() < Duration::from_secs(1) {
+                    thread::sleep(Duration::from_millis(5));
+                }
                 if threads_named("q4shut") == Some(0) {
                     Failure::new("no thread named q4shut… is running after `start_pool(listener, 2, \"q4shut\", …)`")
                         .field("expected", "the pool's threads named `q4shut-0`, `q4shut-1`, `q4shut-accept`")
