@@ -286,6 +286,18 @@ pub fn judge(flood: &Flood) {
         .field("likely", likely)
         .fail()
     }
+    if flood.sent == MAX_LINES && flood.paused < Duration::from_millis(500) {
+        Failure::new("the user who flooded the room was never slowed down")
+            .field("flood", numbers)
+            .field("meanwhile", "one reader read 2 MiB/s and another read nothing: neither could keep up")
+            .field(
+                "likely",
+                "the lines for readers who are behind pile up in the server: a queue without a bound \
+                 (`mpsc::channel()`). With `sync_channel(QUEUE_LEN)`, a full queue hands the line back and the \
+                 sender waits in `deliver`: the flooder goes at the pace of the readers",
+            )
+            .fail()
+    }
     if flood.stuck_left_after.is_none() {
         Failure::new("a user who never read a byte was not disconnected while another user flooded the room")
             .field("flood", numbers)
