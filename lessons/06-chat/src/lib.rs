@@ -111,7 +111,8 @@ impl<R: Read> LineReader<R> {
         let n = (&mut self.inner).take(limit).read_until(b'\n', &mut line)?;
         if line.last() != Some(&b'\n') {
             if (n as u64) < limit {
-                return Ok(Incoming::End); // the stream ended, maybe in the middle of a line
+                // The stream ended, maybe in the middle of a line.
+                return Ok(Incoming::End);
             }
             self.skip_rest_of_line()?;
             return Ok(Incoming::TooLong);
@@ -161,10 +162,17 @@ pub enum NickError {
 impl fmt::Display for NickError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            NickError::Empty => write!(f, "a nickname needs at least one letter or digit"),
-            NickError::TooLong => write!(f, "a nickname has at most {MAX_NICKNAME} characters"),
+            NickError::Empty => {
+                write!(f, "a nickname needs at least one letter or digit")
+            }
+            NickError::TooLong => {
+                write!(f, "a nickname has at most {MAX_NICKNAME} characters")
+            }
             // `{c:?}` shows a newline or a tab as `'\n'` or `'\t'`: never raw.
-            NickError::NotAlphanumeric(c) => write!(f, "a nickname has only letters and digits, and {c:?} is neither"),
+            NickError::NotAlphanumeric(c) => write!(
+                f,
+                "a nickname has only letters and digits, and {c:?} is neither"
+            ),
             NickError::Taken => write!(f, "that nickname is taken"),
         }
     }
@@ -230,9 +238,16 @@ impl Room {
     /// 4. insert the newcomer, and return the lines that found a full queue.
     ///
     /// Book: The chat room › Races.
-    pub fn join(&mut self, name: &str, outbox: SyncSender<String>) -> Result<Waiting, NickError> {
+    pub fn join(
+        &mut self,
+        name: &str,
+        outbox: SyncSender<String>,
+    ) -> Result<Waiting, NickError> {
         let _ = &outbox;
-        todo!("add {name} to a room of {} members, as described above", self.members.len())
+        todo!(
+            "add {name} to a room of {} members, as described above",
+            self.members.len()
+        )
     }
 
     /// Removes `name` and queues `* <name> left` for everyone else. Does
@@ -240,7 +255,10 @@ impl Room {
     ///
     /// Book: The chat room › Leaving.
     pub fn leave(&mut self, name: &str) -> Waiting {
-        todo!("remove {name} from the {} members and tell the others", self.members.len())
+        todo!(
+            "remove {name} from the {} members and tell the others",
+            self.members.len()
+        )
     }
 
     /// Queues `[<from>] <text>` for everyone but `from`.
@@ -318,7 +336,10 @@ pub fn serve(listener: TcpListener) -> io::Result<()> {
 ///    thread, so that lines already queued are sent before the connection closes.
 ///
 /// Book: The chat room › One writer per client.
-pub fn handle_connection(stream: TcpStream, room: &Mutex<Room>) -> io::Result<()> {
+pub fn handle_connection(
+    stream: TcpStream,
+    room: &Mutex<Room>,
+) -> io::Result<()> {
     let _ = room;
     todo!("greet {stream:?}, take a nickname, join, relay lines, leave")
 }
@@ -368,7 +389,11 @@ pub fn run_client(
 /// (`set_write_timeout`) is not enough: it limits each `write` call, and a
 /// client that does not read still lets the kernel take a few bytes now and
 /// then, so each call would make a little progress and never time out.
-pub fn write_within(stream: &mut TcpStream, mut bytes: &[u8], limit: Duration) -> io::Result<()> {
+pub fn write_within(
+    stream: &mut TcpStream,
+    mut bytes: &[u8],
+    limit: Duration,
+) -> io::Result<()> {
     let started = Instant::now();
     while !bytes.is_empty() {
         let left = limit.saturating_sub(started.elapsed());

@@ -37,7 +37,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{
+    self, Receiver, RecvTimeoutError, SyncSender, TrySendError,
+};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -104,7 +106,8 @@ impl<R: Read> LineReader<R> {
         let n = (&mut self.inner).take(limit).read_until(b'\n', &mut line)?;
         if line.last() != Some(&b'\n') {
             if (n as u64) < limit {
-                return Ok(Incoming::End); // the stream ended, maybe in the middle of a line
+                // The stream ended, maybe in the middle of a line.
+                return Ok(Incoming::End);
             }
             self.skip_rest_of_line()?;
             return Ok(Incoming::TooLong);
@@ -155,10 +158,17 @@ pub enum NickError {
 impl fmt::Display for NickError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            NickError::Empty => write!(f, "a nickname needs at least one letter or digit"),
-            NickError::TooLong => write!(f, "a nickname has at most {MAX_NICKNAME} characters"),
+            NickError::Empty => {
+                write!(f, "a nickname needs at least one letter or digit")
+            }
+            NickError::TooLong => {
+                write!(f, "a nickname has at most {MAX_NICKNAME} characters")
+            }
             // `{c:?}` shows a newline or a tab as `'\n'` or `'\t'`: never raw.
-            NickError::NotAlphanumeric(c) => write!(f, "a nickname has only letters and digits, and {c:?} is neither"),
+            NickError::NotAlphanumeric(c) => write!(
+                f,
+                "a nickname has only letters and digits, and {c:?} is neither"
+            ),
             NickError::Taken => write!(f, "that nickname is taken"),
         }
     }
@@ -218,12 +228,20 @@ impl Room {
     /// the list of who else is here for the newcomer, tells the others, and
     /// adds the newcomer. Whoever joins before this step is in the list; whoever
     /// joins after it is announced to the newcomer with `* <name> joined`.
-    pub fn join(&mut self, name: &str, outbox: SyncSender<String>) -> Result<Waiting, NickError> {
+    pub fn join(
+        &mut self,
+        name: &str,
+        outbox: SyncSender<String>,
+    ) -> Result<Waiting, NickError> {
         if self.members.contains_key(name) {
             return Err(NickError::Taken);
         }
         let others = self.names();
-        let list = if others.is_empty() { "nobody yet".to_string() } else { others.join(", ") };
+        let list = if others.is_empty() {
+            "nobody yet".to_string()
+        } else {
+            others.join(", ")
+        };
         // The newcomer's queue is new and empty: this cannot be full.
         let _ = outbox.try_send(format!("* in the room: {list}"));
         let waiting = self.send_to_others(name, &format!("* {name} joined"));
@@ -263,7 +281,9 @@ impl Room {
                 Ok(()) => {}
                 // They have not read the last QUEUE_LEN lines yet: the sender
                 // will wait for them (see `deliver`).
-                Err(TrySendError::Full(line)) => waiting.push((outbox.clone(), line)),
+                Err(TrySendError::Full(line)) => {
+                    waiting.push((outbox.clone(), line))
+                }
                 // Their writer has ended: they are on their way out.
                 Err(TrySendError::Disconnected(_)) => {}
             }
@@ -308,8 +328,9 @@ pub fn serve(listener: TcpListener) -> io::Result<()> {
         let room = Arc::clone(&room);
         // `thread::spawn` panics when the system refuses a new thread;
         // `Builder::spawn` returns the error, and the server goes on.
-        let spawned =
-            thread::Builder::new().name(format!("chat {peer}")).spawn(move || match handle_connection(stream, &room) {
+        let spawned = thread::Builder::new()
+            .name(format!("chat {peer}"))
+            .spawn(move || match handle_connection(stream, &room) {
                 Ok(()) => println!("{peer} disconnected"),
                 Err(e) => println!("{peer} gone: {e}"),
             });
@@ -322,7 +343,10 @@ pub fn serve(listener: TcpListener) -> io::Result<()> {
 
 // ANCHOR: handle_connection
 /// One connection, from the prompt to the goodbye.
-pub fn handle_connection(stream: TcpStream, room: &Mutex<Room>) -> io::Result<()> {
+pub fn handle_connection(
+    stream: TcpStream,
+    room: &Mutex<Room>,
+) -> io::Result<()> {
     let mut lines = LineReader::new(stream.try_clone()?);
     let mut out = stream.try_clone()?;
 
@@ -332,7 +356,9 @@ pub fn handle_connection(stream: TcpStream, room: &Mutex<Room>) -> io::Result<()
         Incoming::Line(name) => name,
         Incoming::End => return Ok(()), // gone without a word
         Incoming::TooLong => return refuse(out, NickError::TooLong),
-        Incoming::NotUtf8 => return refuse(out, "a nickname must be UTF-8 text"),
+        Incoming::NotUtf8 => {
+            return refuse(out, "a nickname must be UTF-8 text")
+        }
     };
     if let Err(why) = validate_nickname(&name) {
         return refuse(out, why);
@@ -341,7 +367,8 @@ pub fn handle_connection(stream: TcpStream, room: &Mutex<Room>) -> io::Result<()
     // From here on, every line to this user goes through its queue and its
     // writer thread, in the order it was queued.
     let (me, outbox) = mpsc::sync_channel(QUEUE_LEN);
-    let writer = thread::Builder::new().spawn(move || write_lines(out, outbox))?;
+    let writer =
+        thread::Builder::new().spawn(move || write_lines(out, outbox))?;
 
     let joined = lock(room).join(&name, me.clone());
     let result = match joined {
@@ -376,17 +403,28 @@ fn refuse(mut out: TcpStream, why: impl fmt::Display) -> io::Result<()> {
 // ANCHOR: chat
 /// Reads the user's lines until they leave: chat lines for the room, commands
 /// for the server.
-fn chat(name: &str, lines: &mut LineReader<TcpStream>, me: &SyncSender<String>, room: &Mutex<Room>) -> io::Result<()> {
+fn chat(
+    name: &str,
+    lines: &mut LineReader<TcpStream>,
+    me: &SyncSender<String>,
+    room: &Mutex<Room>,
+) -> io::Result<()> {
     loop {
         let text = match lines.next_line()? {
             Incoming::Line(text) => text,
             Incoming::End => return Ok(()),
             Incoming::TooLong => {
-                tell(me, format!("* line too long (max {MAX_LINE} bytes); not sent"))?;
+                tell(
+                    me,
+                    format!("* line too long (max {MAX_LINE} bytes); not sent"),
+                )?;
                 continue;
             }
             Incoming::NotUtf8 => {
-                tell(me, "* that line is not valid UTF-8; not sent".to_string())?;
+                tell(
+                    me,
+                    "* that line is not valid UTF-8; not sent".to_string(),
+                )?;
                 continue;
             }
         };
@@ -400,7 +438,10 @@ fn chat(name: &str, lines: &mut LineReader<TcpStream>, me: &SyncSender<String>, 
                 tell(me, format!("* in the room: {}", names.join(", ")))?;
             }
             command if command.starts_with('/') => {
-                tell(me, format!("* unknown command {command}: try /who or /quit"))?;
+                tell(
+                    me,
+                    format!("* unknown command {command}: try /who or /quit"),
+                )?;
             }
             blank if blank.trim().is_empty() => {}
             // One line of text: it cannot hold a `\n`, so it cannot pose as a
@@ -420,7 +461,8 @@ fn chat(name: &str, lines: &mut LineReader<TcpStream>, me: &SyncSender<String>, 
 /// who sends commands faster than they read the answers is slowed down too.
 /// It fails only once their writer has given up on them.
 fn tell(me: &SyncSender<String>, line: String) -> io::Result<()> {
-    me.send(line).map_err(|_| io::Error::other("the client is not reading what we send"))
+    me.send(line)
+        .map_err(|_| io::Error::other("the client is not reading what we send"))
 }
 // ANCHOR_END: chat
 
@@ -435,7 +477,9 @@ fn tell(me: &SyncSender<String>, line: String) -> io::Result<()> {
 /// reads, even slowly, takes a line now and then, and stays.
 pub fn write_lines(mut stream: TcpStream, outbox: Receiver<String>) {
     for line in outbox {
-        if write_within(&mut stream, format!("{line}\n").as_bytes(), STUCK).is_err() {
+        if write_within(&mut stream, format!("{line}\n").as_bytes(), STUCK)
+            .is_err()
+        {
             break;
         }
     }
@@ -448,7 +492,11 @@ pub fn write_lines(mut stream: TcpStream, outbox: Receiver<String>) {
 /// (`set_write_timeout`) is not enough: it limits each `write` call, and a
 /// client that does not read still lets the kernel take a few bytes now and
 /// then, so each call would make a little progress and never time out.
-pub fn write_within(stream: &mut TcpStream, mut bytes: &[u8], limit: Duration) -> io::Result<()> {
+pub fn write_within(
+    stream: &mut TcpStream,
+    mut bytes: &[u8],
+    limit: Duration,
+) -> io::Result<()> {
     let started = Instant::now();
     while !bytes.is_empty() {
         let left = limit.saturating_sub(started.elapsed());
@@ -505,7 +553,9 @@ pub fn run_client(
         Ok(Ended::Server(result)) => result,
         Ok(Ended::Input(sent)) => {
             // The user is done: give the server a moment to say goodbye and close.
-            if let Err(RecvTimeoutError::Timeout) = first_end.recv_timeout(QUIT_GRACE) {
+            if let Err(RecvTimeoutError::Timeout) =
+                first_end.recv_timeout(QUIT_GRACE)
+            {
                 let _ = stream.shutdown(Shutdown::Both);
                 let _ = first_end.recv_timeout(QUIT_GRACE);
             }
@@ -519,7 +569,10 @@ pub fn run_client(
 /// until `/quit` or the end of input;
 /// at the end of input, shuts down writing, which any line server understands
 /// as "this user is gone".
-fn send_typed(mut input: impl BufRead, mut stream: TcpStream) -> io::Result<()> {
+fn send_typed(
+    mut input: impl BufRead,
+    mut stream: TcpStream,
+) -> io::Result<()> {
     let mut line = Vec::new();
     loop {
         line.clear();
@@ -540,7 +593,10 @@ fn send_typed(mut input: impl BufRead, mut stream: TcpStream) -> io::Result<()> 
 
 /// Copies what the server sends to `output` as it arrives, until the server
 /// closes the connection.
-fn print_incoming(mut stream: TcpStream, mut output: impl Write) -> io::Result<()> {
+fn print_incoming(
+    mut stream: TcpStream,
+    mut output: impl Write,
+) -> io::Result<()> {
     let mut buf = [0u8; 4096];
     loop {
         let n = stream.read(&mut buf)?;
