@@ -21,7 +21,7 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 if [ $# -gt 0 ]; then
     lessons=("$@")
 else
-    lessons=($(ls lessons | cut -c1-2))
+    lessons=($(cd lessons && ls -d [0-9][0-9]-*/ | cut -c1-2))
 fi
 dir_of() { ls -d solutions/"$1"-* | head -1; }
 
