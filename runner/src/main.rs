@@ -11,11 +11,13 @@
 //! course run NN ROLE [ARGS…]   a lesson's binary (server, client, …)
 //! course run-solution NN ROLE … the same program from the reference solution
 //! course verify [NN…] [--allow-dirty]  maintainers: solutions pass, stubs fail, check by check
-//! course book-serve            build the book, serve it and open it in a browser
-//! course book-check            maintainers: the book's includes and build are clean
+//! course book-serve [LANG]     build the book (every language) and open it in a browser
+//! course book-check            maintainers: the book's includes and build are clean, in every language
+//! course book-po               maintainers: bring the translations' catalogues up to date with the English
 //! ```
 
 mod book;
+mod book_i18n;
 mod checks;
 mod lessons;
 mod report;
@@ -58,8 +60,10 @@ fn main() -> ExitCode {
             };
             found.map(|l| verify::verify(&l, allow_dirty)).unwrap_or_else(|e| complain(&e))
         }
-        ["book-check"] => book::check(),
-        ["book-serve"] => book::serve(),
+        // `&`, not `&&`: the translations are checked even when English fails.
+        ["book-check"] => book::check() & book_i18n::check(),
+        ["book-serve", language @ ..] => book_i18n::serve(language),
+        ["book-po"] => book_i18n::update(),
         ["lessons"] => {
             for l in lessons::all() {
                 println!("{}  {}", l.number, l.title);
@@ -67,7 +71,7 @@ fn main() -> ExitCode {
             true
         }
         _ => complain(&format!(
-            "usage: course check NN | solution NN | progress | diff NN | reset NN | run NN ROLE [ARGS…] | run-solution NN ROLE [ARGS…] | verify [NN…] | book-check | book-serve | lessons\n(got: {})",
+            "usage: course check NN | solution NN | progress | diff NN | reset NN | run NN ROLE [ARGS…] | run-solution NN ROLE [ARGS…] | verify [NN…] | book-check | book-serve [LANG] | book-po | lessons\n(got: {})",
             args.join(" ")
         )),
     };
