@@ -19,6 +19,7 @@
 mod book;
 mod book_i18n;
 mod checks;
+mod i18n;
 mod lessons;
 mod report;
 mod verify;

@@ -1,0 +1,330 @@
+//! The words of `just check`'s report in the learner's language: English, or
+//! Brazilian Portuguese when the environment asks for Portuguese. The check
+//! messages and hints themselves stay English (they are written in the check
+//! files); this table covers what the runner prints around them.
+//!
+//! The language: `COURSE_LANG` if set (`pt-BR`, `pt`, `en`), else the first
+//! set of `LC_ALL`, `LC_MESSAGES`, `LANG` (POSIX's order), Portuguese when it
+//! starts with `pt` (`pt_BR.UTF-8`, `pt_PT`, `pt`). Anything else is English.
+
+// Until report.rs (being rewritten for issue 9) calls it, only the tests use
+// this module.
+#![allow(dead_code)]
+
+use std::fmt::Display;
+use std::sync::OnceLock;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    PtBr,
+}
+
+/// The learner's language, read once from the environment.
+pub fn language() -> Lang {
+    static LANGUAGE: OnceLock<Lang> = OnceLock::new();
+    *LANGUAGE.get_or_init(|| from_environment(|name| std::env::var(name).ok()))
+}
+
+/// The language the variables ask for; `get` reads one variable.
+pub fn from_environment(get: impl Fn(&str) -> Option<String>) -> Lang {
+    let set = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+    if let Some(chosen) = set("COURSE_LANG") {
+        return from_code(&chosen);
+    }
+    // POSIX: LC_ALL overrides LC_MESSAGES, which overrides LANG; an empty one counts as unset.
+    ["LC_ALL", "LC_MESSAGES", "LANG"].iter().find_map(|name| set(name)).map_or(Lang::En, |v| from_code(&v))
+}
+
+/// `pt_BR.UTF-8`, `pt-BR`, `pt`, `pt_PT@euro` → Portuguese; anything else → English.
+pub fn from_code(code: &str) -> Lang {
+    let code = code.trim().to_ascii_lowercase();
+    if code == "pt" || code.starts_with("pt_") || code.starts_with("pt-") || code.starts_with("pt.") {
+        Lang::PtBr
+    } else {
+        Lang::En
+    }
+}
+
+/// Every sentence of the report. Placeholders `{0}`, `{1}`… are filled by [`fill`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Msg {
+    /// `== Lesson {0}: {1}{2}`: number, title, then [`Msg::ReferenceTag`] or nothing.
+    LessonHeading,
+    ReferenceTag,
+    NotCompiled,
+    FixFirstError,
+    StubsCompile,
+    /// The name of the failure shown when the build fails.
+    CodeDoesNotCompile,
+    TierDone,
+    Total,
+    /// `{0}`: why, `{1}`: the checks.
+    NotMeasured,
+    SolutionPassesAll,
+    AllPass,
+    /// `{0}`: the lesson number.
+    CompareWithSolution,
+    /// `{0}`: the next lesson's number, `{1}`: its chapter.
+    ThenNextLesson,
+    ThenLastLesson,
+    /// `{0}`: the check.
+    Next,
+    /// `{0}`: how many, `{1}`: their names.
+    AlsoFailing,
+    /// `{0}`: the lesson number.
+    EveryFailure,
+    /// `{0}`: a check shown in full after the first (with `--all`).
+    Also,
+    NoOutputCaptured,
+    /// Appended to clippy's message when it is the only thing left.
+    ClippyKeepsFromDone,
+    LintsLabel,
+    LintsNotRun,
+    LintsClean,
+    /// `{0}`: how many, `{1}`: which.
+    LintsToFix,
+    /// `{0}`: how many, `{1}`: which.
+    LintsSuggestions,
+    ClippySuggestionsHeading,
+    TimePerCheckHeading,
+}
+
+/// The sentence in the learner's language.
+pub fn tr(msg: Msg) -> &'static str {
+    text(language(), msg)
+}
+
+/// The sentence in a given language.
+pub fn text(lang: Lang, msg: Msg) -> &'static str {
+    use Msg::*;
+    let (en, pt) = match msg {
+        LessonHeading => ("== Lesson {0}: {1}{2}", "== Lição {0}: {1}{2}"),
+        ReferenceTag => (" (reference solution)", " (solução de referência)"),
+        NotCompiled => (
+            "The checks did not run: the code does not compile yet.",
+            "As verificações não rodaram: o código ainda não compila.",
+        ),
+        FixFirstError => (
+            "Fix the first error cargo printed above (the line starting with `error`) and save again.",
+            "Corrija o primeiro erro que o cargo imprimiu acima (a linha que começa com `error`) e salve de novo.",
+        ),
+        StubsCompile => (
+            "Every stub compiles as given: if it did before, look at what you changed.",
+            "Todo esqueleto compila do jeito que vem: se compilava antes, veja o que você mudou.",
+        ),
+        CodeDoesNotCompile => ("the code does not compile", "o código não compila"),
+        TierDone => ("done", "feito"),
+        Total => ("total", "total"),
+        NotMeasured => (
+            "Not measured on this system ({0}; they count neither way): {1}",
+            "Não medido neste sistema ({0}; não contam nem a favor nem contra): {1}",
+        ),
+        SolutionPassesAll => {
+            ("The reference solution passes every check.", "A solução de referência passa em todas as verificações.")
+        }
+        AllPass => ("Every check passes. Well done!", "Todas as verificações passam. Muito bem!"),
+        CompareWithSolution => {
+            ("Compare with the reference solution: just diff {0}", "Compare com a solução de referência: just diff {0}")
+        }
+        ThenNextLesson => (
+            "Then read the chapter's walk-through of the solution, and go on to lesson {0}: {1} (just watch {0}).",
+            "Depois leia o comentário da solução no fim do capítulo e siga para a lição {0}: {1} (just watch {0}).",
+        ),
+        ThenLastLesson => (
+            "Then read the chapter's walk-through of the solution: that was the last lesson.",
+            "Depois leia o comentário da solução no fim do capítulo: essa foi a última lição.",
+        ),
+        Next => ("Next: {0}", "Próximo: {0}"),
+        AlsoFailing => ("Also failing ({0}): {1}", "Também falhando ({0}): {1}"),
+        EveryFailure => {
+            ("Every failure in full: just check {0} --all", "Todas as falhas por extenso: just check {0} --all")
+        }
+        Also => ("Also: {0}", "Também: {0}"),
+        NoOutputCaptured => ("(no output was captured)", "(nenhuma saída foi capturada)"),
+        ClippyKeepsFromDone => (
+            "Every check passes, but clippy found a mistake that keeps the lesson from done: \
+             checks see what happened in one run, this lint sees what your code allows.",
+            "Todas as verificações passam, mas o clippy encontrou um erro que impede a lição de ficar pronta: \
+             as verificações veem o que aconteceu numa execução, este lint vê o que o seu código permite.",
+        ),
+        LintsLabel => ("lints", "lints"),
+        LintsNotRun => (
+            "not run (is clippy installed? rustup component add clippy)",
+            "não rodou (o clippy está instalado? rustup component add clippy)",
+        ),
+        LintsClean => ("clean", "limpo"),
+        LintsToFix => ("{0} to fix before done: {1}", "{0} a corrigir antes de terminar: {1}"),
+        LintsSuggestions => ("{0} suggestion(s): {1}", "{0} sugestão(ões): {1}"),
+        ClippySuggestionsHeading => (
+            "Clippy's suggestions (they do not count against the lesson):",
+            "Sugestões do clippy (não contam contra a lição):",
+        ),
+        TimePerCheckHeading => {
+            ("Time per check (each in its own process):", "Tempo por verificação (cada uma no seu próprio processo):")
+        }
+    };
+    match lang {
+        Lang::En => en,
+        Lang::PtBr => pt,
+    }
+}
+
+/// The template with `{0}`, `{1}`… replaced by the arguments, in one pass (an
+/// argument that contains `{1}` is not filled in again).
+pub fn fill(template: &str, args: &[&dyn Display]) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let index = after.find('}').and_then(|close| after[..close].parse::<usize>().ok().map(|i| (i, close)));
+        match index {
+            Some((i, close)) if i < args.len() => {
+                out.push_str(&args[i].to_string());
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The sentence in the learner's language, filled in.
+pub fn trf(msg: Msg, args: &[&dyn Display]) -> String {
+    fill(tr(msg), args)
+}
+
+/// A tier's name as the progress table shows it. The name is the check
+/// module's (`streams`, as in `Next: streams::…`), so a translated label
+/// keeps it in parentheses: `fluxos (streams)`. A tier this table does not
+/// know keeps its name alone.
+pub fn tier_label(lang: Lang, name: &str) -> String {
+    let portuguese = match name {
+        "basics" => "básico",
+        "streams" => "fluxos",
+        "robustness" => "robustez",
+        "end_to_end" => "ponta a ponta",
+        "conversions" => "conversões",
+        "counting" => "contagem",
+        "header" => "cabeçalho",
+        "chunks" => "pedaços",
+        "framing" => "enquadramento",
+        "sharing" => "compartilhamento",
+        "the_loop" => "o laço",
+        "many_clients" => "muitos clientes",
+        "rules" => "regras",
+        _ => return name.to_string(),
+    };
+    match lang {
+        Lang::En => name.to_string(),
+        Lang::PtBr => format!("{portuguese} ({name})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn the_environment_chooses_the_language() {
+        assert_eq!(from_environment(env(&[])), Lang::En);
+        assert_eq!(from_environment(env(&[("LANG", "pt_BR.UTF-8")])), Lang::PtBr);
+        assert_eq!(from_environment(env(&[("LANG", "en_US.UTF-8")])), Lang::En);
+        assert_eq!(from_environment(env(&[("LANG", "C.UTF-8")])), Lang::En);
+        // POSIX order: LC_ALL, then LC_MESSAGES, then LANG; empty means unset.
+        assert_eq!(from_environment(env(&[("LANG", "en_US.UTF-8"), ("LC_ALL", "pt_BR.UTF-8")])), Lang::PtBr);
+        assert_eq!(from_environment(env(&[("LANG", "pt_BR.UTF-8"), ("LC_MESSAGES", "C")])), Lang::En);
+        assert_eq!(from_environment(env(&[("LANG", "pt_BR.UTF-8"), ("LC_ALL", "")])), Lang::PtBr);
+        // COURSE_LANG wins over the locale, both ways.
+        assert_eq!(from_environment(env(&[("LANG", "pt_BR.UTF-8"), ("COURSE_LANG", "en")])), Lang::En);
+        assert_eq!(from_environment(env(&[("LANG", "C"), ("COURSE_LANG", "pt-BR")])), Lang::PtBr);
+    }
+
+    #[test]
+    fn portuguese_codes() {
+        for code in ["pt", "pt_BR", "pt-BR", "pt_BR.UTF-8", "PT_br.utf8", "pt_PT@euro", "pt.UTF-8"] {
+            assert_eq!(from_code(code), Lang::PtBr, "{code}");
+        }
+        for code in ["", "C", "POSIX", "en", "en_US.UTF-8", "ptx", "es_ES"] {
+            assert_eq!(from_code(code), Lang::En, "{code}");
+        }
+    }
+
+    #[test]
+    fn fills_placeholders_once() {
+        assert_eq!(fill("Next: {0}", &[&"basics::echo"]), "Next: basics::echo");
+        assert_eq!(fill("lesson {0}: {1} (just watch {0})", &[&3, &"x"]), "lesson 3: x (just watch 3)");
+        assert_eq!(fill("{0} and {1}", &[&"{1}", &"b"]), "{1} and b");
+        assert_eq!(fill("a {2} {x} {", &[&1]), "a {2} {x} {");
+    }
+
+    const ALL: [Msg; 27] = [
+        Msg::LessonHeading,
+        Msg::ReferenceTag,
+        Msg::NotCompiled,
+        Msg::FixFirstError,
+        Msg::StubsCompile,
+        Msg::CodeDoesNotCompile,
+        Msg::TierDone,
+        Msg::Total,
+        Msg::NotMeasured,
+        Msg::SolutionPassesAll,
+        Msg::AllPass,
+        Msg::CompareWithSolution,
+        Msg::ThenNextLesson,
+        Msg::ThenLastLesson,
+        Msg::Next,
+        Msg::AlsoFailing,
+        Msg::EveryFailure,
+        Msg::Also,
+        Msg::NoOutputCaptured,
+        Msg::ClippyKeepsFromDone,
+        Msg::LintsLabel,
+        Msg::LintsNotRun,
+        Msg::LintsClean,
+        Msg::LintsToFix,
+        Msg::LintsSuggestions,
+        Msg::ClippySuggestionsHeading,
+        Msg::TimePerCheckHeading,
+    ];
+
+    #[test]
+    fn both_languages_take_the_same_placeholders() {
+        let placeholders = |s: &str| {
+            let mut found: Vec<usize> = (0..4).filter(|i| s.contains(&format!("{{{i}}}"))).collect();
+            found.dedup();
+            found
+        };
+        for msg in ALL {
+            let (en, pt) = (text(Lang::En, msg), text(Lang::PtBr, msg));
+            assert!(!en.is_empty() && !pt.is_empty(), "{msg:?}");
+            assert_eq!(placeholders(en), placeholders(pt), "{msg:?}: {en:?} / {pt:?}");
+        }
+        // Commands stay as they are in every language.
+        for msg in [Msg::CompareWithSolution, Msg::EveryFailure, Msg::ThenNextLesson] {
+            for word in ["just ", "{0}"] {
+                assert!(text(Lang::PtBr, msg).contains(word), "{msg:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_words_the_issue_names() {
+        assert_eq!(fill(text(Lang::PtBr, Msg::Next), &[&"a::b"]), "Próximo: a::b");
+        assert_eq!(fill(text(Lang::PtBr, Msg::AlsoFailing), &[&2, &"x, y"]), "Também falhando (2): x, y");
+        assert_eq!(text(Lang::En, Msg::Next), "Next: {0}");
+        assert_eq!(tier_label(Lang::PtBr, "streams"), "fluxos (streams)");
+        assert_eq!(tier_label(Lang::En, "streams"), "streams");
+        assert_eq!(tier_label(Lang::PtBr, "hexdump"), "hexdump");
+        assert_eq!(tier_label(Lang::PtBr, "a_new_tier"), "a_new_tier");
+    }
+}
