@@ -214,7 +214,9 @@ fn build_problems(language: &Language) -> Vec<String> {
 /// Extracts the English messages into a fresh `messages.pot` in a temporary
 /// folder. The default preprocessors are off, so that `{{#include}}` is not
 /// expanded: the code a chapter includes stays out of the catalogue, and
-/// `mdbook-gettext` (which runs before `links`) never sees it either.
+/// `mdbook-gettext` (which runs before `links`) never sees it either. The
+/// references name the file without a line number (granularity 0), so that an
+/// edit to one paragraph does not rewrite the references of all the others.
 fn extract_template() -> Result<PathBuf, String> {
     let dir = env::temp_dir().join(format!("course-book-pot-{}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
@@ -224,7 +226,7 @@ fn extract_template() -> Result<PathBuf, String> {
         .arg(&dir)
         .arg(book_dir())
         .env("MDBOOK_BUILD__USE_DEFAULT_PREPROCESSORS", "false")
-        .env("MDBOOK_OUTPUT", r#"{"xgettext": {"pot-file": "messages.pot"}}"#)
+        .env("MDBOOK_OUTPUT", r#"{"xgettext": {"pot-file": "messages.pot", "granularity": 0}}"#)
         .output()
         .map_err(|e| format!("could not run mdbook: {e}"))?;
     let pot = dir.join("messages.pot");
