@@ -45,6 +45,22 @@ pub fn check() -> bool {
     problems.is_empty()
 }
 
+/// Serves the book on localhost and opens it, installing mdBook first if needed.
+pub fn serve() -> bool {
+    if Command::new("mdbook").arg("--version").output().is_err() {
+        println!(
+            "mdBook is not installed yet: installing it with `cargo install --locked mdbook` (a few minutes, once)."
+        );
+        let installed = Command::new(env!("CARGO")).args(["install", "--locked", "mdbook"]).status();
+        if !installed.is_ok_and(|s| s.success()) {
+            eprintln!("installing mdBook failed; the chapters are also plain Markdown in book/src/");
+            return false;
+        }
+    }
+    println!("Serving the book at http://localhost:3000 (Ctrl-C to stop).");
+    Command::new("mdbook").arg("serve").arg("--open").arg(root().join("book")).status().is_ok_and(|s| s.success())
+}
+
 fn markdown_files(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for entry in fs::read_dir(dir).into_iter().flatten().flatten() {

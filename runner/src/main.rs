@@ -11,7 +11,7 @@
 //! course run NN ROLE [ARGS…]   a lesson's binary (server, client, …)
 //! course run-solution NN ROLE … the same program from the reference solution
 //! course verify [NN…] [--allow-dirty]  maintainers: solutions pass, stubs fail, check by check
-//! course book-serve [LANG]     build the book (every language) and open it in a browser
+//! course book-serve [LANG]     build the book (every language) and open it in a browser (--live: serve the English, rebuilt on change)
 //! course book-check            maintainers: the book's includes and build are clean, in every language
 //! course book-po               maintainers: bring the translations' catalogues up to date with the English
 //! ```
