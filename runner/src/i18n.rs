@@ -11,6 +11,7 @@
 // this module.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::fmt::Display;
 use std::sync::OnceLock;
 
@@ -226,6 +227,171 @@ pub fn tier_label(lang: Lang, name: &str) -> String {
     }
 }
 
+/// A lesson's title (its Cargo.toml description, as `Lesson::short_title`
+/// gives it) in the learner's language; a title this table does not know
+/// (a new lesson, a changed description) stays as it is.
+pub fn lesson_title(lang: Lang, english: &str) -> String {
+    let portuguese = match english {
+        "bytes and strings, the raw material of every socket" => "bytes e strings, a matéria-prima de todo socket",
+        "an echo server and its client over TCP" => "um servidor de eco e o seu cliente sobre TCP",
+        "the confirmation server, framing a stream into messages" => {
+            "o servidor de confirmação, enquadrando um fluxo em mensagens"
+        }
+        "threads, one server for many clients at once" => "threads, um servidor para muitos clientes ao mesmo tempo",
+        "non-blocking I/O, thousands of clients on one thread" => {
+            "E/S não bloqueante, milhares de clientes numa só thread"
+        }
+        "the chat room, nicknames and broadcast" => "a sala de chat, apelidos e difusão",
+        _ => return english.to_string(),
+    };
+    match lang {
+        Lang::En => english.to_string(),
+        Lang::PtBr => portuguese.to_string(),
+    }
+}
+
+/// The book's own translation of a phrase of the book (a chapter or section
+/// title such as `03 · The confirmation server`), read from
+/// `book/po/pt-BR.po`; the English when there is none.
+pub fn book_phrase(lang: Lang, english: &str) -> String {
+    match lang {
+        Lang::En => english.to_string(),
+        Lang::PtBr => book_catalogue().get(english).cloned().unwrap_or_else(|| english.to_string()),
+    }
+}
+
+/// A hint's pointer into the book, `Book: The echo server › Partial reads and
+/// writes`, with the chapter and section names as the translated book shows
+/// them. Text that is not a known title stays as it is.
+pub fn book_pointer(lang: Lang, line: &str) -> String {
+    match lang {
+        Lang::En => line.to_string(),
+        Lang::PtBr => translate_pointer(line, book_catalogue()),
+    }
+}
+
+fn translate_pointer(line: &str, titles: &HashMap<String, String>) -> String {
+    let Some(start) = line.find("Book: ") else { return line.to_string() };
+    let mut out = String::from(&line[..start]);
+    out.push_str("Livro: ");
+    let mut rest = &line[start + "Book: ".len()..];
+    // The longest known title at each place, so that "Read, then write it all"
+    // wins over the connector ", then ".
+    let connectors = [(", then ", ", depois "), (" › ", " › ")];
+    'next: while !rest.is_empty() {
+        let mut best: Option<(&str, &str)> = None;
+        for (en, pt) in titles.iter().map(|(e, p)| (e.as_str(), p.as_str())).chain(connectors) {
+            if rest.starts_with(en) && best.is_none_or(|(b, _)| en.len() > b.len()) {
+                best = Some((en, pt));
+            }
+        }
+        if let Some((en, pt)) = best {
+            out.push_str(pt);
+            rest = &rest[en.len()..];
+            continue 'next;
+        }
+        let c = rest.chars().next().expect("not empty");
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// The titles of the Portuguese book: every short message of the catalogue
+/// (headings, chapter names with and without their `NN · ` number), without
+/// the `{#anchor}` a translated heading keeps. Read once; empty if missing.
+fn book_catalogue() -> &'static HashMap<String, String> {
+    static TITLES: OnceLock<HashMap<String, String>> = OnceLock::new();
+    TITLES.get_or_init(|| {
+        let path = crate::lessons::root().join("book").join("po").join("pt-BR.po");
+        titles(&std::fs::read_to_string(path).unwrap_or_default())
+    })
+}
+
+fn titles(po: &str) -> HashMap<String, String> {
+    let mut titles = HashMap::new();
+    for (id, text) in po_entries(po) {
+        // Titles are short, one line, and not code.
+        if id.is_empty() || text.is_empty() || id.len() > 80 || id.contains('\n') || id.contains('`') {
+            continue;
+        }
+        let text = match text.rfind(" {#") {
+            Some(i) if text.ends_with('}') => text[..i].to_string(),
+            _ => text,
+        };
+        // "02 · The echo server" is also "The echo server" in a hint.
+        let unnumbered = |s: &str| {
+            s.split_once(" · ").filter(|(n, _)| n.chars().all(|c| c.is_ascii_digit())).map(|(_, t)| t.to_string())
+        };
+        if let (Some(id), Some(text)) = (unnumbered(&id), unnumbered(&text)) {
+            titles.insert(id, text);
+        }
+        titles.insert(id, text);
+    }
+    titles
+}
+
+/// The translated (not fuzzy, not obsolete) entries of a PO file, unescaped.
+fn po_entries(po: &str) -> Vec<(String, String)> {
+    struct Entry {
+        id: String,
+        text: String,
+        fuzzy: bool,
+    }
+    let mut entries = Vec::new();
+    let mut current: Option<Entry> = None;
+    let mut next_is_fuzzy = false;
+    let mut in_id = false;
+    let mut keep = |entry: Option<Entry>| {
+        if let Some(e) = entry.filter(|e| !e.fuzzy && !e.text.is_empty()) {
+            entries.push((e.id, e.text));
+        }
+    };
+    for line in po.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("msgid ") {
+            keep(current.take());
+            current = Some(Entry { id: unquote(rest), text: String::new(), fuzzy: next_is_fuzzy });
+            next_is_fuzzy = false;
+            in_id = true;
+        } else if let Some(rest) = line.strip_prefix("msgstr ") {
+            if let Some(e) = current.as_mut() {
+                e.text = unquote(rest);
+            }
+            in_id = false;
+        } else if line.starts_with('"') {
+            if let Some(e) = current.as_mut() {
+                let target = if in_id { &mut e.id } else { &mut e.text };
+                target.push_str(&unquote(line));
+            }
+        } else if line.starts_with("#,") {
+            next_is_fuzzy = line.contains("fuzzy");
+        }
+        // Obsolete entries (`#~ msgid …`) and references are comments: skipped.
+    }
+    keep(current.take());
+    entries
+}
+
+/// The text of a PO string literal: `"a \"b\"\n"` is `a "b"` and a newline.
+fn unquote(literal: &str) -> String {
+    let inner = literal.trim().strip_prefix('"').and_then(|l| l.strip_suffix('"')).unwrap_or("");
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,6 +481,79 @@ mod tests {
                 assert!(text(Lang::PtBr, msg).contains(word), "{msg:?}");
             }
         }
+    }
+
+    const PO: &str = r#"
+msgid ""
+msgstr ""
+"Language: pt-BR\n"
+
+#: src/SUMMARY.md src/02-echo.md
+msgid "02 · The echo server"
+msgstr "02 · O servidor de eco"
+
+#: src/02-echo.md
+msgid "Read, then write it all"
+msgstr "Ler, e depois escrever tudo {#read-then-write-it-all}"
+
+#: src/02-echo.md
+msgid "Accepting clients"
+msgstr ""
+"Aceitando "
+"clientes {#accepting-clients}"
+
+#, fuzzy
+msgid "Partial reads and writes"
+msgstr "Leituras parciais"
+
+msgid "A \"quoted\" title"
+msgstr "Um título \"entre aspas\""
+"#;
+
+    #[test]
+    fn reads_the_titles_of_a_catalogue() {
+        let t = titles(PO);
+        assert_eq!(t.get("02 · The echo server").map(String::as_str), Some("02 · O servidor de eco"));
+        assert_eq!(t.get("The echo server").map(String::as_str), Some("O servidor de eco"));
+        assert_eq!(t.get("Accepting clients").map(String::as_str), Some("Aceitando clientes"));
+        assert_eq!(t.get("A \"quoted\" title").map(String::as_str), Some("Um título \"entre aspas\""));
+        assert!(!t.contains_key("Partial reads and writes"), "fuzzy entries are not translations");
+        assert!(!t.contains_key(""), "the header is not a title");
+    }
+
+    #[test]
+    fn translates_a_hints_pointer_into_the_book() {
+        let t = titles(PO);
+        assert_eq!(
+            translate_pointer("    hint: loop on `read`. Book: The echo server › Accepting clients, then › Read, then write it all", &t),
+            "    hint: loop on `read`. Livro: O servidor de eco › Aceitando clientes, depois › Ler, e depois escrever tudo"
+        );
+        // An unknown section stays English, the rest is still translated.
+        assert_eq!(
+            translate_pointer("Book: The echo server › Partial reads and writes", &t),
+            "Livro: O servidor de eco › Partial reads and writes"
+        );
+        assert_eq!(translate_pointer("no pointer here", &t), "no pointer here");
+        assert_eq!(book_pointer(Lang::En, "Book: The echo server"), "Book: The echo server");
+    }
+
+    #[test]
+    fn the_real_catalogue_has_the_books_titles() {
+        let po = std::fs::read_to_string(crate::lessons::root().join("book/po/pt-BR.po")).expect("book/po/pt-BR.po");
+        assert!(titles(&po).len() > 100, "{} titles", titles(&po).len());
+    }
+
+    #[test]
+    fn lesson_titles() {
+        assert_eq!(
+            lesson_title(Lang::PtBr, "an echo server and its client over TCP"),
+            "um servidor de eco e o seu cliente sobre TCP"
+        );
+        assert_eq!(
+            lesson_title(Lang::En, "an echo server and its client over TCP"),
+            "an echo server and its client over TCP"
+        );
+        assert_eq!(lesson_title(Lang::PtBr, "a lesson not in the table"), "a lesson not in the table");
     }
 
     #[test]
