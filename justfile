@@ -54,6 +54,10 @@ load *args:
     cargo build --release --quiet --manifest-path solutions/Cargo.toml
     cargo run --release --quiet --package course-load -- {{args}}
 
+# Maintainers: apply each wrong solution in tests/mutants/ and check that the first failure names it
+mutants *args:
+    {{course}} mutants {{args}}
+
 # Maintainers: everything CI checks
 test:
     cargo fmt --all --check
@@ -62,4 +66,5 @@ test:
     cargo clippy --locked --workspace --all-targets --quiet --manifest-path solutions/Cargo.toml -- -D warnings
     cargo test --quiet --package course-harness --package course-runner --package course-cli
     {{course}} verify
+    {{course}} mutants
     {{course}} book-check

@@ -9,7 +9,7 @@
 //! None of this is the point of a lesson, so it is given, and shared by all of them.
 
 use std::io::{self, Write};
-use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs, UdpSocket};
 use std::process::exit;
 
 /// Exit code for a command line the program cannot use (a bad address).
@@ -48,6 +48,35 @@ pub fn listen_from_args(program: &str, default_addr: &str) -> TcpListener {
     });
     announce(&listener);
     listener
+}
+
+/// [`listen_from_args`] for a UDP server (lesson 07): binds a datagram socket
+/// from `[ADDR]`, prints `listening on …`, and exits 2 or 1 the same way.
+pub fn bind_udp_from_args(program: &str, default_addr: &str) -> UdpSocket {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("usage: {program} [ADDR]   (default {default_addr}; port 0 picks a free port)");
+        exit(0);
+    }
+    if args.len() > 1 {
+        fail_usage(program, &format!("expected at most one argument, got {}", args.len()));
+    }
+    let wanted = args.first().map(String::as_str).unwrap_or(default_addr);
+    let addr = parse_addr(wanted).unwrap_or_else(|why| fail_usage(program, &why));
+    let socket = UdpSocket::bind(addr).unwrap_or_else(|e| {
+        let advice = match e.kind() {
+            io::ErrorKind::AddrInUse => " (is another server still running? stop it, or pick another port)",
+            io::ErrorKind::PermissionDenied => " (ports below 1024 need privileges: use a higher one)",
+            _ => "",
+        };
+        eprintln!("{program}: cannot listen on {addr}: {e}{advice}");
+        exit(EXIT_FAILURE);
+    });
+    let bound = socket.local_addr().expect("a bound socket has an address");
+    let mut out = io::stdout().lock();
+    let _ = writeln!(out, "listening on {bound}");
+    let _ = out.flush();
+    socket
 }
 
 /// Prints the `listening on <IP>:<PORT>` line that tests and people wait for.

@@ -219,6 +219,8 @@ pub fn tier_label(lang: Lang, name: &str) -> String {
         "the_loop" => "o laço",
         "many_clients" => "muitos clientes",
         "rules" => "regras",
+        "datagrams" => "datagramas",
+        "network" => "rede",
         _ => return name.to_string(),
     };
     match lang {
@@ -242,6 +244,7 @@ pub fn lesson_title(lang: Lang, english: &str) -> String {
             "E/S não bloqueante, milhares de clientes numa só thread"
         }
         "the chat room, nicknames and broadcast" => "a sala de chat, apelidos e difusão",
+        "datagrams, the confirmation service over UDP" => "datagramas, o serviço de confirmação sobre UDP",
         _ => return english.to_string(),
     };
     match lang {

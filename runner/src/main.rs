@@ -11,6 +11,7 @@
 //! course run NN ROLE [ARGS…]   a lesson's binary (server, client, …)
 //! course run-solution NN ROLE … the same program from the reference solution
 //! course verify [NN…] [--allow-dirty]  maintainers: solutions pass, stubs fail, check by check
+//! course mutants [NN[/SLUG]…] [--show]  maintainers: the checks against tests/mutants/
 //! course book-serve [LANG]     build the book (every language) and open it in a browser (--live: serve the English, rebuilt on change)
 //! course book-check            maintainers: the book's includes and build are clean, in every language
 //! course book-po               maintainers: bring the translations' catalogues up to date with the English
@@ -21,6 +22,7 @@ mod book_i18n;
 mod checks;
 mod i18n;
 mod lessons;
+mod mutants;
 mod report;
 mod verify;
 
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
             };
             found.map(|l| verify::verify(&l, allow_dirty)).unwrap_or_else(|e| complain(&e))
         }
+        ["mutants", rest @ ..] => mutants::main(rest),
         // `&`, not `&&`: the translations are checked even when English fails.
         ["book-check"] => book::check() & book_i18n::check(),
         ["book-serve", language @ ..] => book_i18n::serve(language),

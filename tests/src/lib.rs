@@ -26,11 +26,13 @@ mod server;
 mod snapshot;
 
 pub mod confirm;
+pub mod relay;
 
 pub use client::Client;
 pub use deadline::{check, check_within, run_within, run_within_or, CHECK_DEADLINE, IO_DEADLINE};
 pub use failure::{show_bytes, Failure};
 pub use hexdump::hexdump;
 pub use process::ServerProcess;
+pub use relay::{Faults, Relay};
 pub use server::Server;
 pub use snapshot::snapshot_settings;
