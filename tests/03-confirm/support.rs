@@ -6,6 +6,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::thread;
 
 use harness::confirm::{HEADER_LEN, MAX_BODY};
+use harness::measure::ThreadClock;
 use harness::IO_DEADLINE;
 
 /// A reader that hands out at most `step` bytes per `read`, the way a socket
@@ -72,25 +73,17 @@ pub fn reference_server() -> (SocketAddr, Receiver<Vec<u8>>) {
     (addr, bodies)
 }
 
-/// CPU time (user + system) used so far by one thread of this process, in
-/// clock ticks (usually 1/100 s), read from `/proc/self/task/<tid>/stat`.
-/// `None` where there is no such file (not Linux).
-pub fn thread_cpu_ticks(task: &str) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/self/task/{task}/stat")).ok()?;
-    // The command name, field 2, is in parentheses and may hold spaces: count
-    // fields after its closing parenthesis. utime and stime are fields 14, 15.
-    let after = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some(utime + stime)
+/// CPU time (user + system) used so far by the thread whose clock this is, in
+/// ticks of 1/100 s (what the checks' limits count in); `None` once that
+/// thread has ended. Linux, macOS and Windows tell; elsewhere the check stops
+/// as not measured.
+pub fn thread_cpu_ticks(clock: &ThreadClock) -> Option<u64> {
+    clock.cpu_time().map(|spent| (spent.as_millis() / 10) as u64)
 }
 
-/// The id of the calling thread, as `/proc` names it (`None` off Linux).
-pub fn current_task() -> Option<String> {
-    let link = std::fs::read_link("/proc/thread-self").ok()?;
-    // "<pid>/task/<tid>"
-    link.to_str()?.rsplit('/').next().map(str::to_string)
+/// The CPU clock of the calling thread, for the check to read from its own.
+pub fn current_task() -> ThreadClock {
+    ThreadClock::of_current_thread()
 }
 
 /// Reads one message the way a correct server does; `None` at the end of the

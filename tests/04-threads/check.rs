@@ -420,7 +420,7 @@ mod pool {
                         .field("likely", "the pool starts a thread per client: it is not bounded")
                         .fail();
                 }
-                if let Some(n @ 4..) = threads_named("q4wait") {
+                if let n @ 4.. = threads_named("q4wait") {
                     Failure::new(format!("{n} threads named q4wait… run for a pool of 2 workers"))
                         .field("expected", "the 2 workers and at most one thread that accepts")
                         .fail();
@@ -463,7 +463,7 @@ mod pool {
              Book: Threads › Graceful shutdown",
             || {
                 let (pool, addr) = start_pool(2, "q4shut", threads::handle_client);
-                if threads_named("q4shut") == Some(0) {
+                if threads_named("q4shut") == 0 {
                     Failure::new("no thread named q4shut… is running after `start_pool(listener, 2, \"q4shut\", …)`")
                         .field("expected", "the pool's threads named `q4shut-0`, `q4shut-1`, `q4shut-accept`")
                         .field("why", "the check counts them by name to see that `shutdown` joins them all")

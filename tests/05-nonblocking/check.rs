@@ -403,7 +403,7 @@ mod the_loop {
         };
         if !answered {
             thread::sleep(Duration::from_millis(200)); // let a crashing process finish crashing
-            support::expect_alive(server.id(), "mio-server");
+            support::expect_alive(&server, "mio-server");
             Failure::new("`mio-server` did not confirm a first message")
                 .field("sent", show_bytes(&frame(b"probe")))
                 .fail();
@@ -530,7 +530,6 @@ mod many_clients {
     use std::sync::Arc;
     use std::thread;
     use std::time::Instant;
-    #[cfg(unix)]
     use support::Buffer;
 
     /// How long a client that is not the problem may wait for its answer
@@ -616,19 +615,14 @@ mod many_clients {
     fn flood() {
         const MESSAGES: usize = 160_000;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        #[cfg(unix)]
         for buffer in [Buffer::Send, Buffer::Receive] {
-            support::shrink(std::os::fd::AsRawFd::as_raw_fd(&listener), buffer, 4096);
+            support::shrink(&listener, buffer, 4096);
         }
         let server = Server::start_with("confirm_mio::serve", listener, confirm_mio::serve);
 
         let rude = support::raw_connect(server.addr(), Duration::from_secs(20));
-        #[cfg(unix)]
-        {
-            let fd = std::os::fd::AsRawFd::as_raw_fd(&rude);
-            support::shrink(fd, Buffer::Send, 4096);
-            support::shrink(fd, Buffer::Receive, 64 * 1024);
-        }
+        support::shrink(&rude, Buffer::Send, 4096);
+        support::shrink(&rude, Buffer::Receive, 64 * 1024);
         let mut writer = rude.try_clone().expect("clone a socket handle");
         let sent = Arc::new(AtomicUsize::new(0));
         let finished = Arc::new(AtomicBool::new(false));

@@ -30,6 +30,8 @@ pub fn check(hint: &str, body: impl FnOnce() + Send + 'static) {
 /// [`check`] with a deadline of your own, for checks that do more work.
 #[track_caller]
 pub fn check_within(deadline: Duration, hint: &str, body: impl FnOnce() + Send + 'static) {
+    // Checks run side by side, each with its clients: macOS allows 256 files.
+    crate::measure::raise_open_files_quietly();
     let outcome = run_on_thread("check", deadline, body);
     let problem = match outcome {
         Some(Ok(())) => return,

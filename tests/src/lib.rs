@@ -26,13 +26,19 @@ mod server;
 mod snapshot;
 
 pub mod confirm;
+pub mod measure;
 pub mod relay;
 
 pub use client::Client;
 pub use deadline::{check, check_within, run_within, run_within_or, CHECK_DEADLINE, IO_DEADLINE};
 pub use failure::{show_bytes, Failure};
 pub use hexdump::hexdump;
+pub use measure::not_measured;
 pub use process::ServerProcess;
 pub use relay::{Faults, Relay};
 pub use server::Server;
 pub use snapshot::snapshot_settings;
+
+/// Socket options the standard library does not set (buffer sizes), for
+/// checks: lesson crates have no dependency of their own on it.
+pub use socket2;
