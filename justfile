@@ -9,45 +9,62 @@ export COURSE_ROOT := justfile_directory()
 
 course := "cargo run --quiet --package course-runner --"
 
-# List the recipes
+# Start here: `just watch` checks your lesson on every save
+[private]
 default:
+    @echo "Start with: just watch   (runs the first unfinished lesson's checks on every save; q quits)"
+    @echo ""
     @just --list --unsorted
 
-# Run the checks of a lesson, e.g. `just check 3` (add --all to see every failure)
+# Check a lesson on every save, e.g. `just watch 3` (alone: the first lesson not done; --poll if saves go unseen)
+[no-exit-message]
+watch *args:
+    @{{course}} watch {{args}}
+
+# Run a lesson's checks once, e.g. `just check 3`; `just check 6 robustness` runs only the checks named so; --all shows every failure
+[no-exit-message]
 check lesson *flags:
-    {{course}} check {{lesson}} {{flags}}
+    @{{course}} check {{lesson}} {{flags}}
 
 # Run the same checks on the reference solution of a lesson
+[no-exit-message]
 solution lesson *flags:
-    {{course}} solution {{lesson}} {{flags}}
+    @{{course}} solution {{lesson}} {{flags}}
 
-# Show what differs between your code and the reference solution (--all: comments too)
+# Show what differs between your code and the reference solution (asks first if your checks do not pass yet; --all: comments too)
+[no-exit-message]
 diff lesson *flags:
-    {{course}} diff {{lesson}} {{flags}}
+    @{{course}} diff {{lesson}} {{flags}}
 
-# Put a lesson back to its stub (asks first; --yes to skip the question)
+# Put a lesson back to the stub as the course ships it (asks first; --yes to skip the question)
+[no-exit-message]
 reset lesson *flags:
-    {{course}} reset {{lesson}} {{flags}}
+    @{{course}} reset {{lesson}} {{flags}}
 
 # Run one of a lesson's programs, e.g. `just run 2 server` or `just run 2 client hello`
+[no-exit-message]
 run lesson program *args:
-    {{course}} run {{lesson}} {{program}} {{args}}
+    @{{course}} run {{lesson}} {{program}} {{args}}
 
 # Run one of the reference solution's programs, e.g. `just run-solution 2 server`
+[no-exit-message]
 run-solution lesson program *args:
-    {{course}} run-solution {{lesson}} {{program}} {{args}}
+    @{{course}} run-solution {{lesson}} {{program}} {{args}}
 
 # A table of every lesson and how many of its checks pass
+[no-exit-message]
 progress:
-    {{course}} progress
+    @{{course}} progress
 
 # Build the book and open it in a browser: `just book`, or `just book pt-BR` em português (installs mdBook the first time)
+[no-exit-message]
 book *language:
-    {{course}} book-serve {{language}}
+    @{{course}} book-serve {{language}}
 
 # Maintainers: after changing the book's English, update the translations' catalogues (book/po/README.md)
+[no-exit-message]
 book-po:
-    {{course}} book-po
+    @{{course}} book-po
 
 # Drive the reference servers with the same load and compare them (lessons 03-05)
 load *args:

@@ -27,12 +27,9 @@ pub const TRANSLATIONS: &[Language] =
     &[Language { code: "pt-BR", title: "Sockets em Rust: do primeiro byte a uma sala de chat" }];
 
 /// `course book-serve [LANG]`: builds the book in every language and opens
-/// the requested one (English by default) in a browser. `--live` serves the
-/// English source instead, rebuilt at each change (for whoever edits it).
+/// the requested one (English by default) in a browser. (`--live`, handled
+/// by main, serves the English source instead, rebuilt at each change.)
 pub fn serve(args: &[&str]) -> bool {
-    if args == ["--live"] {
-        return crate::book::serve();
-    }
     let wanted = match args {
         [] => None,
         [code] => match find(code) {
@@ -44,7 +41,7 @@ pub fn serve(args: &[&str]) -> bool {
             }
         },
         _ => {
-            eprintln!("usage: just book [LANG | --live]   (LANG: en, {})", codes());
+            eprintln!("usage: just book [LANG] [--live]   (LANG: en, {})", codes());
             return false;
         }
     };

@@ -7,10 +7,6 @@
 //! set of `LC_ALL`, `LC_MESSAGES`, `LANG` (POSIX's order), Portuguese when it
 //! starts with `pt` (`pt_BR.UTF-8`, `pt_PT`, `pt`). Anything else is English.
 
-// Until report.rs (being rewritten for issue 9) calls it, only the tests use
-// this module.
-#![allow(dead_code)]
-
 use std::collections::HashMap;
 use std::fmt::Display;
 use std::sync::OnceLock;
@@ -54,6 +50,7 @@ pub enum Msg {
     LessonHeading,
     ReferenceTag,
     NotCompiled,
+    /// `{0}`: the lesson number.
     FixFirstError,
     StubsCompile,
     /// The name of the failure shown when the build fails.
@@ -107,8 +104,10 @@ pub fn text(lang: Lang, msg: Msg) -> &'static str {
             "As verificações não rodaram: o código ainda não compila.",
         ),
         FixFirstError => (
-            "Fix the first error cargo printed above (the line starting with `error`) and save again.",
-            "Corrija o primeiro erro que o cargo imprimiu acima (a linha que começa com `error`) e salve de novo.",
+            "Fix the first error cargo printed above (the line starting with `error`), then save again\n\
+             (with `just watch` running) or run `just check {0}` again.",
+            "Corrija o primeiro erro que o cargo imprimiu acima (a linha que começa com `error`) e salve de novo\n\
+             (com o `just watch` rodando) ou rode `just check {0}` de novo.",
         ),
         StubsCompile => (
             "Every stub compiles as given: if it did before, look at what you changed.",

@@ -3,6 +3,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::checks::CheckedCrate;
+
 /// The repository's root: `COURSE_ROOT`, which the justfile sets to its own
 /// folder, or else the checkout this runner was built from. (With one
 /// `CARGO_TARGET_DIR` shared by two clones, the runner binary may come from the
@@ -78,6 +80,31 @@ impl Lesson {
         args
     }
 
+    /// This side of the lesson as the check runner takes it.
+    pub fn checked_crate(&self, side: Side) -> CheckedCrate {
+        let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+            .filter(|d| !d.is_empty())
+            .map(|shared| PathBuf::from(shared).join(side.folder()));
+        CheckedCrate {
+            manifest: self.manifest(side),
+            package: self.package.clone(),
+            target_dir,
+            check_file: self.check_file(),
+        }
+    }
+
+    /// The book's chapter for this lesson: its title in `book/src/SUMMARY.md`
+    /// ("02 · The echo server"), or the lesson's own title.
+    pub fn chapter(&self) -> String {
+        let summary = fs::read_to_string(root().join("book").join("src").join("SUMMARY.md")).unwrap_or_default();
+        let wanted = format!("]({}.md)", self.dir);
+        summary
+            .lines()
+            .find(|l| l.contains(&wanted))
+            .and_then(|l| Some(l.split_once('[')?.1.split_once(']')?.0.to_string()))
+            .unwrap_or_else(|| self.short_title().to_string())
+    }
+
     pub fn check_file(&self) -> PathBuf {
         root().join("tests").join(&self.dir).join("check.rs")
     }
@@ -115,6 +142,13 @@ pub fn all() -> Vec<Lesson> {
         .collect();
     lessons.sort_by(|a, b| a.number.cmp(&b.number));
     lessons
+}
+
+/// The lesson after `lesson`, with the title of its chapter.
+pub fn next_after(lesson: &Lesson) -> Option<(Lesson, String)> {
+    let next = all().into_iter().find(|l| l.number > lesson.number)?;
+    let chapter = next.chapter();
+    Some((next, chapter))
 }
 
 /// The lesson a learner means by `3`, `03` or `03-confirm`; or a message

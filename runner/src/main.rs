@@ -3,10 +3,11 @@
 //! it can be tested.
 //!
 //! ```text
-//! course check NN [--all]      the learner's checks, with progress per tier
-//! course solution NN [--all]   the same checks on the reference solution
+//! course watch [NN] [--poll]   check the lesson on every save (NN: the first not done)
+//! course check NN [NAME…] [--all] [--times]   the learner's checks and lints, per tier
+//! course solution NN [NAME…] [--all] [--times] the same on the reference solution
 //! course progress              a table of every lesson
-//! course diff NN [--all]       the learner's code against the reference
+//! course diff NN [--all] [--yes]  the learner's code against the reference
 //! course reset NN [--yes]      the lesson back to its stub, after asking
 //! course run NN ROLE [ARGS…]   a lesson's binary (server, client, …)
 //! course run-solution NN ROLE … the same program from the reference solution
@@ -19,71 +20,141 @@
 
 mod book;
 mod book_i18n;
+mod build;
 mod checks;
+mod children;
 mod i18n;
+mod isolate;
 mod lessons;
+mod lints;
 mod mutants;
+mod progress;
 mod report;
+mod state;
+mod terminal;
 mod verify;
+mod watch;
+mod workspace;
 
-use std::io::{self, BufRead, IsTerminal, Write};
 use std::process::{Command, ExitCode};
 
-use checks::Echo;
-use lessons::{root, Lesson, Side};
+use checks::{Echo, Options};
+use lessons::{Lesson, Side};
+use report::Whose;
+
+const USAGE: &str = "\
+usage:
+  just watch [NN] [--poll]          check lesson NN on every save (NN: the first lesson not done yet)
+  just check NN [NAME…] [--all] [--times] [--no-lints]
+                                    run lesson NN's checks once; NAME runs only the checks whose
+                                    name contains it (e.g. `just check 06 robustness`)
+  just solution NN [NAME…] [--all] [--times]   the same checks on the reference solution
+  just progress                     every lesson's progress
+  just diff NN [--all] [--yes]      your code against the reference solution
+  just reset NN [--yes]             lesson NN back to the stub as the course ships it
+  just run NN PROGRAM [ARGS…]       one of lesson NN's programs (just run-solution: the reference's)
+  just book [pt-BR]                 the book in your browser (pt-BR: em português)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
-    // A lesson's program runs as if started directly: its exit code is ours.
+    // A lesson's program runs as if started directly: its exit code is ours,
+    // and Ctrl-C is its to handle.
     if let ["run" | "run-solution", n, role, rest @ ..] = words.as_slice() {
         let side = if words[0] == "run" { Side::Lesson } else { Side::Solution };
         return match lessons::find(n) {
             Ok(lesson) => run(&lesson, side, role, rest),
             Err(message) => {
-                complain(&message);
+                eprintln!("{message}");
                 ExitCode::from(2)
             }
         };
     }
-    let ok = match words.as_slice() {
-        ["check", n, rest @ ..] => with_lesson(n, |l| check(l, Side::Lesson, rest)),
-        ["solution", n, rest @ ..] => with_lesson(n, |l| check(l, Side::Solution, rest)),
-        ["progress"] => progress(),
-        ["diff", n, rest @ ..] => with_lesson(n, |l| diff(l, rest.contains(&"--all"))),
-        ["reset", n, rest @ ..] => with_lesson(n, |l| reset(l, rest.contains(&"--yes"))),
-        ["verify", rest @ ..] => {
-            // --allow-dirty: a maintainer verifying a stub they are changing.
-            let allow_dirty = rest.contains(&"--allow-dirty");
-            let wanted: Vec<&str> = rest.iter().copied().filter(|a| !a.starts_with("--")).collect();
-            let found: Result<Vec<Lesson>, String> = if wanted.is_empty() {
-                Ok(lessons::all())
-            } else {
-                wanted.iter().map(|n| lessons::find(n)).collect()
-            };
-            found.map(|l| verify::verify(&l, allow_dirty)).unwrap_or_else(|e| complain(&e))
+    let Some((&command, rest)) = words.split_first() else {
+        return usage("no command given");
+    };
+    // Ctrl-C ends the checks the runner started too, and leaves the terminal as it was.
+    children::exit_on_interrupt(terminal::restore, if command == "watch" { 0 } else { 130 });
+    let outcome = match command {
+        "check" | "solution" => {
+            parse(rest, &["--all", "--times", "--no-lints"], 1, usize::MAX).map(|(words, flags)| {
+                let side = if command == "check" { Side::Lesson } else { Side::Solution };
+                with_lesson(words[0], |l| check(l, side, &words[1..], &flags))
+            })
         }
-        ["mutants", rest @ ..] => mutants::main(rest),
+        "mutants" => Ok(mutants::main(rest)),
+        "watch" => parse(rest, &["--poll"], 0, 1).map(|(words, flags)| {
+            let lesson = match words.first() {
+                Some(n) => lessons::find(n),
+                None => state::first_not_done().ok_or_else(|| "the course has no lessons".to_string()),
+            };
+            match lesson {
+                Ok(lesson) => watch::watch(&lesson, flags.contains(&"--poll")),
+                Err(message) => complain(&message),
+            }
+        }),
+        "progress" => parse(rest, &[], 0, 0).map(|_| progress::table()),
+        "diff" => parse(rest, &["--all", "--yes"], 1, 1)
+            .map(|(w, f)| with_lesson(w[0], |l| workspace::diff(l, f.contains(&"--all"), f.contains(&"--yes")))),
+        "reset" => {
+            parse(rest, &["--yes"], 1, 1).map(|(w, f)| with_lesson(w[0], |l| workspace::reset(l, f.contains(&"--yes"))))
+        }
+        "verify" => parse(rest, &["--allow-dirty"], 0, usize::MAX).map(|(wanted, flags)| {
+            // --allow-dirty: a maintainer verifying a stub they are changing.
+            let found: Result<Vec<Lesson>, String> =
+                if wanted.is_empty() { Ok(lessons::all()) } else { wanted.iter().map(|n| lessons::find(n)).collect() };
+            found.map(|l| verify::verify(&l, flags.contains(&"--allow-dirty"))).unwrap_or_else(|e| complain(&e))
+        }),
         // `&`, not `&&`: the translations are checked even when English fails.
-        ["book-check"] => book::check() & book_i18n::check(),
-        ["book-serve", language @ ..] => book_i18n::serve(language),
-        ["book-po"] => book_i18n::update(),
-        ["lessons"] => {
+        "book-check" => parse(rest, &[], 0, 0).map(|_| book::check() & book_i18n::check()),
+        "book-serve" => parse(rest, &["--live"], 0, 1).map(|(words, flags)| {
+            if flags.contains(&"--live") {
+                book::serve()
+            } else {
+                book_i18n::serve(&words)
+            }
+        }),
+        "book-po" => parse(rest, &[], 0, 0).map(|_| book_i18n::update()),
+        "lessons" => parse(rest, &[], 0, 0).map(|_| {
             for l in lessons::all() {
                 println!("{}  {}", l.number, l.title);
             }
             true
-        }
-        _ => complain(&format!(
-            "usage: course check NN | solution NN | progress | diff NN | reset NN | run NN ROLE [ARGS…] | run-solution NN ROLE [ARGS…] | verify [NN…] | book-check | book-serve [LANG] | book-po | lessons\n(got: {})",
-            args.join(" ")
-        )),
+        }),
+        other => Err(format!("unknown command `{other}`")),
     };
-    if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(problem) => usage(&problem),
     }
+}
+
+fn usage(problem: &str) -> ExitCode {
+    eprintln!("{problem}\n\n{USAGE}");
+    ExitCode::from(2)
+}
+
+/// Splits `args` into words and flags; a flag not in `known`, or too few or
+/// too many words, is an error (a mistyped `--al` must not pass silently).
+fn parse<'a>(
+    args: &[&'a str],
+    known: &[&str],
+    min_words: usize,
+    max_words: usize,
+) -> Result<(Vec<&'a str>, Vec<&'a str>), String> {
+    let (flags, words): (Vec<&str>, Vec<&str>) = args.iter().partition(|a| a.starts_with('-'));
+    if let Some(unknown) = flags.iter().find(|f| !known.contains(f)) {
+        let valid = if known.is_empty() { "none".to_string() } else { known.join(" ") };
+        return Err(format!("unknown flag `{unknown}` (valid here: {valid})"));
+    }
+    if words.len() < min_words {
+        return Err("which lesson? e.g. 02".to_string());
+    }
+    if words.len() > max_words {
+        return Err(format!("too many arguments: {}", words[max_words..].join(" ")));
+    }
+    Ok((words, flags))
 }
 
 fn complain(message: &str) -> bool {
@@ -98,141 +169,28 @@ fn with_lesson(wanted: &str, f: impl FnOnce(&Lesson) -> bool) -> bool {
     }
 }
 
-fn check(lesson: &Lesson, side: Side, flags: &[&str]) -> bool {
-    let echo = if flags.contains(&"--all") { Echo::All } else { Echo::Brief };
-    let filter = flags.iter().find(|f| !f.starts_with("--")).copied();
-    let mut run = checks::run(lesson, side, echo, filter);
-    report::summary(lesson, &mut run, side == Side::Solution)
-}
-
-fn progress() -> bool {
-    let all = lessons::all();
-    let width = all.iter().map(|l| l.short_title().chars().count()).max().unwrap_or(10);
-    println!("{:width$}     Checks passed", "Lesson", width = width + 3);
-    for lesson in all {
-        let mut run = checks::run(&lesson, Side::Lesson, Echo::Quiet, None);
-        checks::in_course_order(&lesson, &mut run.results);
-        let tiers = report::tiers(&lesson, &run.results);
-        let passed: usize = tiers.iter().map(|t| t.passed).sum();
-        let total: usize = tiers.iter().map(|t| t.total).sum();
-        let title = lesson.short_title();
-        let detail = if !run.ran {
-            "does not compile yet".to_string()
-        } else {
-            tiers.iter().map(|t| format!("{} {}/{}", t.name, t.passed, t.total)).collect::<Vec<_>>().join(", ")
-        };
-        println!("{} {title:width$}  {} {passed:>3}/{total:<3}  {detail}", lesson.number, report::bar(passed, total));
+/// `just check NN` and `just solution NN`: one run, one report.
+fn check(lesson: &Lesson, side: Side, names: &[&str], flags: &[&str]) -> bool {
+    let run = run_lesson(lesson, side, names, !flags.contains(&"--no-lints"));
+    let whose = if side == Side::Solution { Whose::Solution } else { Whose::Learner };
+    let done = report::summary(lesson, &run, whose, flags.contains(&"--all"));
+    if flags.contains(&"--times") {
+        report::times(&run);
     }
-    true
+    done
 }
 
-/// The learner's code against the reference. By default both sides are first
-/// copied without their comment-only lines: the stub's comments instruct and
-/// the solution's explain, and what a learner wants to see is the code.
-fn diff(lesson: &Lesson, everything: bool) -> bool {
-    let work = root().join("target").join("course-diff");
-    // Compared from a folder of their own, so the names in the diff are short.
-    let (folder, a, b) = if everything {
-        println!("Your lesson (-) against the reference solution (+), comments included:");
-        (root(), format!("lessons/{}", lesson.dir), format!("solutions/{}", lesson.dir))
-    } else {
-        println!("Your code (-) against the reference solution's code (+); comments left out (all of it: --all):");
-        let _ = std::fs::remove_dir_all(&work);
-        let copied =
-            copy_code(&lesson.crate_dir(Side::Lesson).join("src"), &work.join("yours").join("src")).and_then(|()| {
-                copy_code(&lesson.crate_dir(Side::Solution).join("src"), &work.join("reference").join("src"))
-            });
-        if let Err(e) = copied {
-            return complain(&format!("could not prepare the comparison: {e}"));
-        }
-        (work, "yours".to_string(), "reference".to_string())
-    };
-    let status = Command::new("git").current_dir(folder).args(["diff", "--no-index", "--", &a, &b]).status();
-    match status {
-        // git diff exits 1 when there are differences: that is the point.
-        Ok(s) if s.code().is_some_and(|c| c <= 1) => true,
-        Ok(s) => complain(&format!("git diff failed ({s})")),
-        Err(e) => complain(&format!("could not run git ({e}); compare the two folders with any diff tool")),
+/// Runs a lesson's checks (those named, or all) and its lints; remembers the
+/// verdict of a full run of the learner's code for `just watch` and `progress`.
+pub fn run_lesson(lesson: &Lesson, side: Side, names: &[&str], lints: bool) -> checks::Run {
+    let mut options = Options::new(Echo::Brief);
+    options.filters = names.iter().map(|n| n.to_string()).collect();
+    options.lints = lints;
+    let run = checks::run_crate(&lesson.checked_crate(side), &options);
+    if side == Side::Lesson && names.is_empty() && run.ran {
+        state::record(lesson, run.done());
     }
-}
-
-/// Copies the `.rs` files below `from` to `to` without their comment-only lines.
-fn copy_code(from: &std::path::Path, to: &std::path::Path) -> io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_code(&entry.path(), &target)?;
-        } else {
-            let text = std::fs::read_to_string(entry.path())?;
-            let code: Vec<&str> = text.lines().filter(|l| !l.trim_start().starts_with("//")).collect();
-            std::fs::write(target, code.join("\n") + "\n")?;
-        }
-    }
-    Ok(())
-}
-
-fn reset(lesson: &Lesson, yes: bool) -> bool {
-    let folder = format!("lessons/{}", lesson.dir);
-    // The stub as published: the upstream branch when there is one, else the last commit.
-    let source = ["origin/HEAD", "HEAD"]
-        .into_iter()
-        .find(|r| git_ok(&["rev-parse", "--verify", "--quiet", r]))
-        .unwrap_or("HEAD");
-    if !yes {
-        if !io::stdin().is_terminal() {
-            return complain(&format!(
-                "`reset` asks before it throws your work away; to skip the question: just reset {} --yes",
-                lesson.number
-            ));
-        }
-        print!("Put {folder} back as it is in {source}? Your changes there will be lost. [y/N] ");
-        let _ = io::stdout().flush();
-        let mut answer = String::new();
-        let _ = io::stdin().lock().read_line(&mut answer);
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            println!("Nothing changed.");
-            return true;
-        }
-    }
-    let backup = backup(lesson);
-    if git_ok(&["checkout", source, "--", &folder]) {
-        println!("{folder} is back to the stub from {source}.");
-        if let Some(backup) = backup {
-            println!("Your version of its src/ is kept in {}", backup.display());
-        }
-        true
-    } else {
-        complain(&format!("git could not restore {folder}"))
-    }
-}
-
-/// Copies the lesson's `src/` to `target/course-backups/NN-name-<seconds>/`
-/// (ignored by git) before a reset throws it away.
-fn backup(lesson: &Lesson) -> Option<std::path::PathBuf> {
-    let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
-    let to = root().join("target").join("course-backups").join(format!("{}-{seconds}", lesson.dir));
-    copy_dir(&lesson.crate_dir(Side::Lesson).join("src"), &to).ok()?;
-    Some(to)
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target)?;
-        }
-    }
-    Ok(())
-}
-
-fn git_ok(args: &[&str]) -> bool {
-    Command::new("git").current_dir(root()).args(args).output().is_ok_and(|o| o.status.success())
+    run
 }
 
 fn run(lesson: &Lesson, side: Side, role: &str, args: &[&str]) -> ExitCode {
@@ -242,14 +200,30 @@ fn run(lesson: &Lesson, side: Side, role: &str, args: &[&str]) -> ExitCode {
         complain(&format!("lesson {} has no {role:?} program; it has: {}", lesson.number, binaries.join(", ")));
         return ExitCode::from(2);
     };
+    // Ctrl-C is for the program: it ends it, and then we report its end quietly.
+    terminal::ignore_interrupt();
     let status = Command::new(env!("CARGO"))
         .args(["run", "--quiet"])
         .args(lesson.cargo_args(side))
         .args(["--bin", binary, "--"])
         .args(args)
         .status();
-    match status.map(|s| s.code()) {
-        Ok(Some(code)) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
-        _ => ExitCode::FAILURE,
+    match status {
+        Ok(s) if s.success() => ExitCode::SUCCESS,
+        Ok(s) => ExitCode::from(s.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(1)),
+        Err(_) => ExitCode::FAILURE,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mistyped_flag_is_an_error() {
+        assert!(parse(&["03", "--al"], &["--all"], 1, 1).unwrap_err().contains("`--al`"));
+        assert_eq!(parse(&["03", "--all"], &["--all"], 1, 1), Ok((vec!["03"], vec!["--all"])));
+        assert!(parse(&[], &["--all"], 1, 1).is_err());
+        assert!(parse(&["03", "04"], &[], 1, 1).is_err());
     }
 }

@@ -12,15 +12,15 @@
 //! scratch folder and one target folder, so each costs a rebuild of the lesson
 //! crate only.
 
-use std::ffi::OsString;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
-use crate::checks::{self, Outcome};
+use crate::checks;
 use crate::lessons::{self, root, Lesson, Side};
+use crate::report;
 
 /// What a patch says about itself, before its diff.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -365,36 +365,23 @@ fn copy_dir(from: &Path, to: &Path) -> io::Result<()> {
 /// shows it in its `Next:` block. Everything else in this file goes through here,
 /// so re-pointing the tool at another way of running checks changes only this.
 fn first_failure(lesson: &Lesson, manifest: &Path) -> Run {
-    let mut args: Vec<OsString> = vec!["test".into(), "--manifest-path".into(), manifest.into()];
-    args.extend(["--target-dir".into(), target_dir().into(), "-p".into(), lesson.package.clone().into()]);
-    args.extend(["--test", "check", "--", "--color", "never"].map(OsString::from));
-    let out = Command::new(env!("CARGO"))
-        .args(&args)
-        .env("INSTA_UPDATE", "no")
-        .env("RUST_BACKTRACE", "0")
-        .env("CARGO_TERM_COLOR", "never")
-        .stdin(Stdio::null())
-        .output();
-    let out = match out {
-        Ok(out) => out,
-        Err(e) => return Run::DidNotBuild(format!("could not run cargo: {e}")),
+    let krate = checks::CheckedCrate {
+        manifest: manifest.to_path_buf(),
+        package: lesson.package.clone(),
+        target_dir: Some(target_dir()),
+        check_file: lesson.check_file(),
     };
-    let lines: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
-    let mut run = checks::parse(&lines);
+    // Lints on, as `just check` runs them: a learner meets a blocking lint as `Next:` too.
+    let options = checks::Options { lints: true, ..checks::Options::new(checks::Echo::Quiet) };
+    let run = checks::run_crate(&krate, &options);
     if !run.ran {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let tail: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+        let tail: Vec<&str> = run.build_messages.iter().map(String::as_str).filter(|l| !l.trim().is_empty()).collect();
         return Run::DidNotBuild(tail[tail.len().saturating_sub(30)..].join("\n"));
     }
-    checks::in_course_order(lesson, &mut run.results);
-    let Some(next) = run.results.iter().find(|r| r.outcome == Outcome::Failed) else {
-        return Run::AllPassed;
-    };
-    let details = run.failures.get(&next.name).map(String::as_str).unwrap_or("(no output was captured)");
-    // As report::summary prints it: libtest's "thread … panicked at" line left out.
-    let details: Vec<&str> =
-        details.lines().filter(|l| !(l.starts_with("thread '") && l.contains(" panicked at "))).collect();
-    Run::Failed { next: format!("Next: {}\n{}", next.name, details.join("\n")) }
+    match report::first_failure(&krate.check_file, &run) {
+        None => Run::AllPassed,
+        Some(f) => Run::Failed { next: format!("Next: {}\n{}", f.name, f.text) },
+    }
 }
 
 #[cfg(test)]

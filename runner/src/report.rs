@@ -1,36 +1,52 @@
-//! What the learner reads after the checks ran: progress per tier, and the
-//! next check to work on with its message and hint.
+//! What the learner reads after the checks ran: progress per tier, the lints,
+//! and the next thing to fix with its message and hint.
+//!
+//! [`first_failure`] is that next thing exactly as the `Next:` block shows
+//! it; other tools (the mutants) compare against it.
 
 use std::fs;
+use std::path::Path;
 
 use crate::checks::{self, CheckResult, Outcome, Run};
-use crate::lessons::Lesson;
+use crate::i18n::{self, tr, trf, Msg};
+use crate::lessons::{self, Lesson};
+use crate::lints::Finding;
 
 /// Passed and total checks of one tier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tier {
     pub name: String,
     pub passed: usize,
+    /// Checks this system cannot measure: they count as neither passed nor failed.
+    pub not_measured: usize,
     pub total: usize,
 }
 
+impl Tier {
+    pub fn done(&self) -> bool {
+        self.passed + self.not_measured == self.total
+    }
+}
+
 /// Counts per tier, in the order of the check file.
-pub fn tiers(lesson: &Lesson, results: &[CheckResult]) -> Vec<Tier> {
-    let source = fs::read_to_string(lesson.check_file()).unwrap_or_default();
+pub fn tiers(check_file: &Path, results: &[CheckResult]) -> Vec<Tier> {
+    let source = fs::read_to_string(check_file).unwrap_or_default();
     let mut tiers: Vec<Tier> =
-        checks::tiers(&source).into_iter().map(|name| Tier { name, passed: 0, total: 0 }).collect();
+        checks::tiers(&source).into_iter().map(|name| Tier { name, passed: 0, not_measured: 0, total: 0 }).collect();
     for result in results.iter().filter(|r| r.outcome != Outcome::Ignored) {
         let tier_name = result.name.split("::").next().unwrap_or("");
         let index = match tiers.iter().position(|t| t.name == tier_name) {
             Some(i) => i,
             None => {
-                tiers.push(Tier { name: tier_name.to_string(), passed: 0, total: 0 });
+                tiers.push(Tier { name: tier_name.to_string(), passed: 0, not_measured: 0, total: 0 });
                 tiers.len() - 1
             }
         };
         tiers[index].total += 1;
-        if result.outcome == Outcome::Passed {
-            tiers[index].passed += 1;
+        match result.outcome {
+            Outcome::Passed => tiers[index].passed += 1,
+            Outcome::NotMeasured => tiers[index].not_measured += 1,
+            Outcome::Failed | Outcome::Ignored => {}
         }
     }
     tiers.retain(|t| t.total > 0);
@@ -44,79 +60,239 @@ pub fn bar(passed: usize, total: usize) -> String {
     format!("[{}{}]", "#".repeat(filled), ".".repeat(WIDTH - filled))
 }
 
-/// Prints the summary of `just check NN`; returns true when every check passed.
-pub fn summary(lesson: &Lesson, run: &mut Run, solution: bool) -> bool {
-    let whose = if solution { " (reference solution)" } else { "" };
+/// The next thing to fix: a check's name and what it said, or a lint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub name: String,
+    pub text: String,
+}
+
+/// What the `Next:` block of `just check` shows for `run`: the first failing
+/// check in course order (its message as the learner reads it), or when every
+/// check passes the first lint that keeps the lesson from "done", or when the
+/// code does not compile the compiler's first error. `None` when it is done.
+pub fn first_failure(check_file: &Path, run: &Run) -> Option<Failure> {
+    if !run.ran {
+        let name = i18n::text(i18n::Lang::En, Msg::CodeDoesNotCompile).to_string();
+        return Some(Failure { name, text: first_error(&run.build_messages) });
+    }
+    let mut results = run.results.clone();
+    checks::in_course_order(check_file, &mut results);
+    if let Some(failed) = results.iter().find(|r| r.outcome == Outcome::Failed) {
+        let details = run
+            .failures
+            .get(&failed.name)
+            .map(String::as_str)
+            .unwrap_or(i18n::text(i18n::Lang::En, Msg::NoOutputCaptured));
+        return Some(Failure { name: failed.name.clone(), text: learner_view(&failed.name, details) });
+    }
+    let lint = run.lints.as_ref()?.blocking().next()?;
+    Some(Failure { name: lint.code.clone(), text: lint_text(lint) })
+}
+
+/// The name of the failure [`first_failure`] reports, as printed: the
+/// failure itself stays English, since the mutants compare against it.
+fn translated_name(name: &str) -> String {
+    if name == i18n::text(i18n::Lang::En, Msg::CodeDoesNotCompile) {
+        tr(Msg::CodeDoesNotCompile).to_string()
+    } else {
+        name.to_string()
+    }
+}
+
+/// The text of a failure as printed: the runner's own sentences in the
+/// learner's language; the check's message and hint stay as the check wrote them.
+fn translated_text(text: &str) -> String {
+    let english = [
+        (i18n::text(i18n::Lang::En, Msg::ClippyKeepsFromDone), tr(Msg::ClippyKeepsFromDone)),
+        (i18n::text(i18n::Lang::En, Msg::NoOutputCaptured), tr(Msg::NoOutputCaptured)),
+    ];
+    let text = english.iter().fold(text.to_string(), |t, (en, ours)| t.replace(en, ours));
+    // The hint's pointer into the book names the sections as the learner's book does.
+    text.lines().map(|line| i18n::book_pointer(i18n::language(), line)).collect::<Vec<_>>().join(
+        "
+",
+    )
+}
+
+fn lint_text(lint: &Finding) -> String {
+    format!("{}\n\n{}", crate::build::strip_ansi(&lint.rendered), i18n::text(i18n::Lang::En, Msg::ClippyKeepsFromDone))
+}
+
+/// The compiler's first error, from cargo's messages.
+fn first_error(messages: &[String]) -> String {
+    let plain: Vec<String> = messages.iter().map(|m| crate::build::strip_ansi(m)).collect();
+    let Some(start) = plain.iter().position(|l| l.starts_with("error")) else {
+        return plain.join("\n");
+    };
+    let end = plain[start + 1..].iter().position(|l| l.is_empty()).map_or(plain.len(), |e| start + 1 + e);
+    plain[start..end].join("\n")
+}
+
+/// A failure as a learner reads it: without the `panicked at` lines of the
+/// check itself and of the harness's threads (they say where the *check*
+/// stopped), but with those of threads the learner's code started, which
+/// point at the learner's own file and line.
+pub fn learner_view(name: &str, details: &str) -> String {
+    details
+        .lines()
+        .filter(|l| !panicking_thread(l).is_some_and(|thread| thread == name || thread.starts_with("course:")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The thread named by a `thread 'NAME' panicked at …` line (newer Rust puts
+/// its id between: `thread 'NAME' (1234) panicked at …`).
+pub fn panicking_thread(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("thread '")?;
+    let (name, after) = rest.split_once("' ")?;
+    let after = match after.strip_prefix('(') {
+        Some(id) => id.split_once(") ")?.1,
+        None => after,
+    };
+    after.starts_with("panicked at ").then_some(name)
+}
+
+/// Which command the learner typed, for the advice in the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Whose {
+    /// `just check NN`: the learner's lesson.
+    Learner,
+    /// `just solution NN`: the reference solution.
+    Solution,
+}
+
+/// Prints the report of `just check NN`; returns true when the lesson is done.
+pub fn summary(lesson: &Lesson, run: &Run, whose: Whose, show_all: bool) -> bool {
+    let check_file = lesson.check_file();
+    let tag = if whose == Whose::Solution { tr(Msg::ReferenceTag) } else { "" };
+    let title = i18n::lesson_title(i18n::language(), lesson.short_title());
     println!();
-    println!("== Lesson {}: {}{whose}", lesson.number, lesson.short_title());
+    println!("{}", trf(Msg::LessonHeading, &[&lesson.number, &title, &tag]));
     if !run.ran {
         println!();
-        println!("The checks did not run: the code does not compile yet.");
-        println!("Fix the first error cargo printed above (the line starting with `error`), then run");
-        println!(
-            "`just check {}` again. Every stub compiles as given: if it did before, look at what you changed.",
-            lesson.number
-        );
+        println!("{}", tr(Msg::NotCompiled));
+        println!("{}", trf(Msg::FixFirstError, &[&lesson.number]));
+        println!("{}", tr(Msg::StubsCompile));
         return false;
     }
-    checks::in_course_order(lesson, &mut run.results);
-    let tiers = tiers(lesson, &run.results);
-    let width = tiers.iter().map(|t| t.name.len()).max().unwrap_or(5).max(5);
-    for tier in &tiers {
-        let mark = if tier.passed == tier.total { "done" } else { "" };
-        println!(
-            "   {:width$}  {} {:>2}/{:<2} {mark}",
-            tier.name,
-            bar(tier.passed, tier.total),
-            tier.passed,
-            tier.total
-        );
+    let mut results = run.results.clone();
+    checks::in_course_order(&check_file, &mut results);
+    let tiers = tiers(&check_file, &results);
+    // Labels in the learner's language; `{:width$}` pads by characters, so `ç` counts once.
+    let labels: Vec<String> = tiers.iter().map(|t| i18n::tier_label(i18n::language(), &t.name)).collect();
+    let width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(5).max(5);
+    for (tier, label) in tiers.iter().zip(&labels) {
+        let mark = if tier.done() { tr(Msg::TierDone) } else { "" };
+        println!("   {label:width$}  {} {:>2}/{:<2} {mark}", bar(tier.passed, tier.total), tier.passed, tier.total);
     }
     let passed: usize = tiers.iter().map(|t| t.passed).sum();
     let total: usize = tiers.iter().map(|t| t.total).sum();
-    println!("   {:width$}  {} {passed:>2}/{total:<2}", "total", bar(passed, total));
+    println!("   {:width$}  {} {passed:>2}/{total:<2}", tr(Msg::Total), bar(passed, total));
+    print_lint_line(run, width);
 
-    let failed: Vec<&CheckResult> = run.results.iter().filter(|r| r.outcome == Outcome::Failed).collect();
-    let Some(next) = failed.first() else {
+    let not_measured: Vec<&str> =
+        results.iter().filter(|r| r.outcome == Outcome::NotMeasured).map(|r| r.name.as_str()).collect();
+    if !not_measured.is_empty() {
         println!();
-        if solution {
-            println!("The reference solution passes every check.");
+        println!("{}", trf(Msg::NotMeasured, &[&not_measured.len(), &not_measured.join(", ")]));
+    }
+
+    let Some(next) = first_failure(&check_file, run) else {
+        println!();
+        if whose == Whose::Solution {
+            println!("{}", tr(Msg::SolutionPassesAll));
         } else {
-            println!("Every check passes. Well done!");
-            println!("Compare with the reference solution: just diff {}", lesson.number);
-            println!("Then read the chapter's walk-through of the solution, and go on to the next lesson.");
+            println!("{}", tr(Msg::AllPass));
+            println!("{}", trf(Msg::CompareWithSolution, &[&lesson.number]));
+            match lessons::next_after(lesson) {
+                Some((next, chapter)) => {
+                    let chapter = i18n::book_phrase(i18n::language(), &chapter);
+                    println!("{}", trf(Msg::ThenNextLesson, &[&next.number, &chapter]))
+                }
+                None => println!("{}", tr(Msg::ThenLastLesson)),
+            }
         }
+        print_advice(run);
         return true;
     };
 
     println!();
-    println!("Next: {}", next.name);
+    println!("{}", trf(Msg::Next, &[&translated_name(&next.name)]));
     println!("{}", "-".repeat(72));
-    let details = run.failures.get(&next.name).map(String::as_str).unwrap_or("(no output was captured)");
-    println!("{}", indent_panic(details));
+    println!("{}", translated_text(&next.text));
     println!("{}", "-".repeat(72));
+    let failed: Vec<&str> = results.iter().filter(|r| r.outcome == Outcome::Failed).map(|r| r.name.as_str()).collect();
     if failed.len() > 1 {
-        let others: Vec<&str> = failed[1..].iter().map(|r| r.name.as_str()).take(8).collect();
+        let others: Vec<&str> = failed[1..].iter().copied().take(8).collect();
         let more = if failed.len() - 1 > others.len() { ", …" } else { "" };
-        println!("Also failing ({}): {}{more}", failed.len() - 1, others.join(", "));
-        println!("Every failure in full: just check {} --all", lesson.number);
+        println!("{}{more}", trf(Msg::AlsoFailing, &[&(failed.len() - 1), &others.join(", ")]));
+        if !show_all {
+            println!("{}", trf(Msg::EveryFailure, &[&lesson.number]));
+        }
+    }
+    if show_all {
+        for name in failed.iter().skip(1) {
+            println!();
+            println!("{}", trf(Msg::Also, &[name]));
+            println!("{}", "-".repeat(72));
+            println!("{}", learner_view(name, run.failures.get(*name).map(String::as_str).unwrap_or("")));
+        }
+        print_advice(run);
     }
     false
 }
 
-/// libtest's "thread 'x' panicked at FILE:" line says where the *check*
-/// stopped, which is noise for a learner: keep the message below it.
-fn indent_panic(details: &str) -> String {
-    details
-        .lines()
-        .filter(|l| !(l.starts_with("thread '") && l.contains(" panicked at ")))
-        .collect::<Vec<_>>()
-        .join("\n")
+fn print_lint_line(run: &Run, width: usize) {
+    let line = match &run.lints {
+        None => tr(Msg::LintsNotRun).to_string(),
+        Some(lints) if lints.findings.is_empty() => tr(Msg::LintsClean).to_string(),
+        Some(lints) => {
+            let blocking: Vec<&str> = lints.blocking().map(|f| f.code.as_str()).collect();
+            let advice: Vec<&str> = lints.advice().map(|f| f.code.as_str()).collect();
+            let mut parts = Vec::new();
+            if !blocking.is_empty() {
+                parts.push(trf(Msg::LintsToFix, &[&blocking.len(), &blocking.join(", ")]));
+            }
+            if !advice.is_empty() {
+                parts.push(trf(Msg::LintsSuggestions, &[&advice.len(), &advice.join(", ")]));
+            }
+            parts.join("; ")
+        }
+    };
+    println!("   {:width$}  {line}", tr(Msg::LintsLabel));
+}
+
+/// Clippy's suggestions in full: shown once the checks pass (or with --all),
+/// when they no longer compete with a failing check for attention.
+fn print_advice(run: &Run) {
+    let Some(lints) = &run.lints else { return };
+    let advice: Vec<&Finding> = lints.advice().collect();
+    if advice.is_empty() {
+        return;
+    }
+    println!();
+    println!("{}", tr(Msg::ClippySuggestionsHeading));
+    for finding in advice {
+        println!("{}", crate::build::strip_ansi(&finding.rendered));
+    }
+}
+
+/// Each check's time, slowest first: where a run's time goes.
+pub fn times(run: &Run) {
+    let mut results = run.results.clone();
+    results.sort_by_key(|r| std::cmp::Reverse(r.duration));
+    println!();
+    println!("{}", tr(Msg::TimePerCheckHeading));
+    for r in results {
+        println!("   {:6.2} s  {:?}  {}", r.duration.as_secs_f64(), r.outcome, r.name);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn bars_fill_in_proportion() {
@@ -124,5 +300,61 @@ mod tests {
         assert_eq!(bar(2, 4), "[######......]");
         assert_eq!(bar(4, 4), "[############]");
         assert_eq!(bar(0, 0), "[............]");
+    }
+
+    #[test]
+    fn the_learners_own_panics_keep_their_location() {
+        let details =
+            "thread '<unnamed>' (77) panicked at src/lib.rs:88:14:\ncalled `Result::unwrap()` on an `Err` value\n\
+                       thread 'course:server' panicked at tests/src/server.rs:3:3:\nplumbing\n\
+                       thread 'basics::a' (12) panicked at tests/06-chat/check.rs:1:1:\nthe check's message";
+        let view = learner_view("basics::a", details);
+        assert!(view.contains("thread '<unnamed>' (77) panicked at src/lib.rs:88:14:"), "{view}");
+        assert!(view.contains("called `Result::unwrap()`"));
+        assert!(!view.contains("course:server"));
+        assert!(!view.contains("check.rs:1:1"));
+        assert!(view.contains("the check's message"));
+        assert_eq!(panicking_thread("thread 'a::b' panicked at x.rs:1:1:"), Some("a::b"));
+        assert_eq!(panicking_thread("thread 'a::b' (3) panicked at x.rs:1:1:"), Some("a::b"));
+        assert_eq!(panicking_thread("thread 'a::b' said hello"), None);
+    }
+
+    fn result(name: &str, outcome: Outcome) -> CheckResult {
+        CheckResult { name: name.to_string(), outcome, duration: Duration::ZERO }
+    }
+
+    #[test]
+    fn not_measured_counts_neither_way() {
+        let file = Path::new("no such file");
+        let results = [result("a::x", Outcome::Passed), result("a::y", Outcome::NotMeasured)];
+        let tiers = tiers(file, &results);
+        assert_eq!(tiers, [Tier { name: "a".into(), passed: 1, not_measured: 1, total: 2 }]);
+        assert!(tiers[0].done());
+    }
+
+    #[test]
+    fn the_next_failure_is_a_check_then_a_blocking_lint() {
+        let file = Path::new("no such file");
+        let mut run = Run { ran: true, results: vec![result("a::x", Outcome::Passed)], ..Run::default() };
+        assert_eq!(first_failure(file, &run), None);
+        run.lints = Some(crate::lints::Lints::from_findings(vec![Finding::for_test("clippy::unused_io_amount")]));
+        assert_eq!(first_failure(file, &run).map(|f| f.name).as_deref(), Some("clippy::unused_io_amount"));
+        run.results.push(result("a::y", Outcome::Failed));
+        run.failures.insert("a::y".into(), "thread 'a::y' panicked at check.rs:1:1:\nwrong".into());
+        assert_eq!(first_failure(file, &run), Some(Failure { name: "a::y".into(), text: "wrong".into() }));
+    }
+
+    #[test]
+    fn a_build_failure_names_the_first_error() {
+        let messages = [
+            "   Compiling echo".to_string(),
+            "error[E0308]: mismatched types".into(),
+            " --> src/lib.rs:3:5".into(),
+            String::new(),
+            "error: aborting".into(),
+        ];
+        let run = Run { build_messages: messages.to_vec(), ..Run::default() };
+        let failure = first_failure(Path::new("x"), &run).expect("a failure");
+        assert_eq!(failure.text, "error[E0308]: mismatched types\n --> src/lib.rs:3:5");
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::checks::{self, Echo, Outcome};
+use crate::checks::{self, Echo, Options, Outcome};
 use crate::lessons::{root, Lesson, Side};
 
 /// The untouched stub must fail all its checks within this, once built: that is
@@ -32,9 +32,12 @@ pub fn verify(lessons: &[Lesson], allow_dirty: bool) -> bool {
             }
         }
 
-        let solution = checks::run(lesson, Side::Solution, Echo::Quiet, None);
+        // Lints are for learners' code; the stubs' and solutions' are checked by
+        // `cargo clippy` in `just test`.
+        let quiet = Options::new(Echo::Quiet);
+        let solution = checks::run_crate(&lesson.checked_crate(Side::Solution), &quiet);
         let started = Instant::now();
-        let stub = checks::run(lesson, Side::Lesson, Echo::Quiet, None);
+        let stub = checks::run_crate(&lesson.checked_crate(Side::Lesson), &quiet);
         let stub_time = started.elapsed();
 
         let mut lesson_problems = Vec::new();
@@ -49,6 +52,8 @@ pub fn verify(lessons: &[Lesson], allow_dirty: bool) -> bool {
                     lesson_problems.push(format!("fails on the solution: {}\n{}", r.name, indent(why)));
                 }
                 Outcome::Ignored => lesson_problems.push(format!("ignored: {}", r.name)),
+                // Not a defect: this system cannot show what the check looks at.
+                Outcome::NotMeasured => good += 1,
             }
         }
         for r in &stub.results {
@@ -57,7 +62,7 @@ pub fn verify(lessons: &[Lesson], allow_dirty: bool) -> bool {
                 Outcome::Passed => {
                     lesson_problems.push(format!("passes on the untouched stub (a check that cannot fail): {}", r.name))
                 }
-                Outcome::Ignored => {}
+                Outcome::Ignored | Outcome::NotMeasured => {}
             }
         }
         let names = |run: &checks::Run| run.results.iter().map(|r| r.name.clone()).collect::<BTreeSet<_>>();

@@ -17,7 +17,13 @@ use std::net::TcpListener;
 
 use confirm::framing::FrameError;
 use harness::confirm::{frame, frames, header, raw_header};
-use harness::{check, run_within, show_bytes, Client, Failure, Server, IO_DEADLINE};
+use harness::{check, check_within, run_within, show_bytes, Client, Failure, Server, IO_DEADLINE};
+
+/// The deadline of a check that calls `read_message` on bytes in memory: a
+/// correct one returns in microseconds, and one that loops at the end of the
+/// data (a read of 0 taken for "nothing yet") fails in seconds, not in the
+/// ten a check with sockets gets.
+const IN_MEMORY: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Starts the learner's confirmation server on a free port.
 fn confirm_server() -> Server {
@@ -28,9 +34,12 @@ fn confirm_server() -> Server {
 /// and checks that it is served: a message is confirmed and `!DISCONNECT`
 /// ends the conversation.
 ///
-/// The refused client is still connected: it read the ERROR line and the end
-/// of stream, but has not closed its socket. A server whose drain waits for
-/// that close keeps the next client waiting, and the failure says so.
+/// When the refused client is still connected (it read the ERROR line and the
+/// end of stream, but has not closed its socket), a server whose drain waits
+/// for that close keeps the next client waiting, and the failure says so.
+/// Only `the_error_line_survives_bytes_sent_after_it` keeps it open, so that
+/// one check waits out the drain's bound (DRAIN_TIME); the others close it,
+/// and the drain ends at once.
 fn expect_next_client_served(server: &Server, refused: &str) {
     use std::io::Read;
     let mut next = server.connect();
@@ -112,7 +121,8 @@ mod basics {
     #[case::emoji("🦀 + 🔌 = 💬")]
     #[case::cjk("你好，世界")]
     fn read_message_returns_the_text_intact(#[case] text: &'static str) {
-        check(
+        check_within(
+            IN_MEMORY,
             "the header counts bytes, not characters (\"Olá\" is 4 bytes): read exactly that \
              many and turn them into a String with `String::from_utf8`. \
              Book: The confirmation server › A fixed-width header",
@@ -291,7 +301,8 @@ mod framing {
     #[case::a_header_per_read(64)]
     #[case::a_kib_per_read(1024)]
     fn read_message_reads_from_a_trickle(#[case] step: usize) {
-        check(
+        check_within(
+            IN_MEMORY,
             "one `read` may return fewer bytes than you asked for, down to 1: loop until the \
              header is full, and use `read_exact` for the body. \
              Book: The confirmation server › read_exact, not read",
@@ -516,6 +527,7 @@ mod robustness {
                 // Just the header: a server that accepts it waits for a body.
                 client.send(&raw_header(&text));
                 client.expect_error_and_close();
+                drop(client);
                 expect_next_client_served(&server, "a malformed header");
             },
         );
@@ -536,6 +548,7 @@ mod robustness {
                 let mut client = server.connect();
                 client.send(&raw_header(&text));
                 client.expect_error_and_close();
+                drop(client);
                 expect_next_client_served(&server, "a length over the limit");
             },
         );
@@ -552,6 +565,7 @@ mod robustness {
                 let mut client = server.connect();
                 client.send(&frame(b"caf\xe9 in Latin-1"));
                 client.expect_error_and_close();
+                drop(client);
                 expect_next_client_served(&server, "a body that is not UTF-8");
             },
         );
@@ -559,7 +573,8 @@ mod robustness {
 
     #[test]
     fn read_message_reports_what_went_wrong() {
-        check(
+        check_within(
+            IN_MEMORY,
             "`read_message` returns Ok(None) when the stream ends before a header, Truncated \
              when it ends inside one or inside a body, NotUtf8 for a body that is not UTF-8. \
              Book: The confirmation server › End of stream or !DISCONNECT",

@@ -77,8 +77,10 @@ pub fn run_within_or<T: Send + 'static>(
 }
 
 /// Runs `f` on a harness thread; `None` when it is still running at the deadline.
-/// A thread still running then is left blocked (it cannot be killed); it ends
-/// with the test process and uses no CPU while it waits on a socket.
+/// A thread still running then is left behind (a thread cannot be killed). The
+/// course runner gives each check a process of its own, which exits as soon as
+/// its check has failed: a learner's thread that spins or waits forever ends
+/// there, and slows no other check.
 fn run_on_thread<T: Send + 'static>(
     role: &str,
     deadline: Duration,
