@@ -146,7 +146,14 @@ pub struct IdleOutcome {
     pub rss_start_kb: u64,
     pub rss_peak_kb: u64,
     pub threads_peak: u64,
+    /// The server's memory as the idle connections were opened: (held,
+    /// VmRSS in kB), one point per fifth of them, for the plot.
+    pub memory_steps: Vec<(usize, u64)>,
 }
+
+/// The idle connections are opened in this many steps, with the server's
+/// memory read after each.
+const STEPS: usize = 5;
 
 /// Opens `idle` connections that say nothing, then runs `active` clients
 /// beside them, sampling the server's memory and threads every 5 ms. The
@@ -179,8 +186,21 @@ pub fn idle_run(server: &ServerChild, idle: usize, active: usize, messages: usiz
         })
     };
 
-    let (held, note) = open_idle(addr, idle);
-    outcome.open_note = note;
+    let mut held = Vec::with_capacity(idle);
+    outcome.memory_steps.push((0, outcome.rss_start_kb));
+    let base_fds = open_fds(pid).unwrap_or(0);
+    for step in 1..=STEPS {
+        let (more, note) = open_idle(addr, idle * step / STEPS - held.len());
+        held.extend(more);
+        settle(pid, base_fds + held.len());
+        if let Some((rss, _)) = status(pid) {
+            outcome.memory_steps.push((held.len(), rss));
+        }
+        if note.is_some() {
+            outcome.open_note = note;
+            break;
+        }
+    }
     outcome.opened = held.len();
 
     outcome.active = load_run(addr, active, messages, deadline);
@@ -192,6 +212,29 @@ pub fn idle_run(server: &ServerChild, idle: usize, active: usize, messages: usiz
     outcome.threads_peak = threads;
     drop(held);
     outcome
+}
+
+/// Waits until the server holds `fds` descriptors (it has accepted what we
+/// opened), or until their number has not changed for 200 ms (a server that
+/// does not accept them all), and at most 2 s.
+fn settle(pid: u32, fds: usize) {
+    let until = Instant::now() + Duration::from_secs(2);
+    let (mut last, mut since) = (open_fds(pid), Instant::now());
+    while Instant::now() < until && since.elapsed() < Duration::from_millis(200) {
+        let now = open_fds(pid);
+        if now.is_none_or(|n| n >= fds) {
+            return;
+        }
+        if now != last {
+            (last, since) = (now, Instant::now());
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// How many descriptors a process has open, from /proc/<pid>/fd.
+fn open_fds(pid: u32) -> Option<usize> {
+    Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
 }
 
 /// Opens `idle` connections that will say nothing, from a few threads at once:

@@ -15,11 +15,15 @@
 //!    (VmRSS) and thread count, sampled every 5 ms from /proc/<pid>/status
 //!    (a sampled peak: a short-lived thread may fall between two samples).
 //!
-//! Standard library only, like the lessons.
+//! It also draws the results as an SVG plot (latency against clients, memory
+//! against idle connections) for the book: `--plot PATH`, by default
+//! `target/load.svg`. Standard library only, like the lessons, except for
+//! `plotters` (its SVG backend alone) to draw that.
 
 mod children;
 mod drive;
 mod limits;
+mod plot;
 mod report;
 
 use std::path::{Path, PathBuf};
@@ -45,6 +49,8 @@ struct Options {
     /// How long the active clients of the idle run get.
     idle_deadline: Duration,
     bin_dir: Option<PathBuf>,
+    /// Where the SVG plot goes.
+    plot: PathBuf,
 }
 
 const USAGE: &str = "usage: course-load [--servers a,b,…] [--messages N] [--idle N] [--quick] [--bin-dir DIR]
@@ -54,7 +60,9 @@ solutions/target/release/ and drives each with the same load:
   --messages N   messages per client in the load runs (default 200, 32 bytes each)
   --idle N       idle connections held open in the idle run (default 5000; 0 skips it)
   --quick        a short run: 50 messages, 500 idle connections, shorter deadlines
-  --bin-dir DIR  where the server binaries are (default solutions/target/release)";
+  --bin-dir DIR  where the server binaries are (default solutions/target/release)
+  --plot PATH    where to write the results as an SVG plot (default target/load.svg;
+                 the book's is book/src/figures/05-load.svg)";
 
 fn parse_options() -> Result<Options, String> {
     let mut options = Options {
@@ -66,6 +74,7 @@ fn parse_options() -> Result<Options, String> {
         run_deadline: Duration::from_secs(30),
         idle_deadline: Duration::from_secs(10),
         bin_dir: None,
+        plot: workspace_root().join("target").join("load.svg"),
     };
     let mut idle_given = false;
     let mut messages_given = false;
@@ -89,6 +98,7 @@ fn parse_options() -> Result<Options, String> {
                 idle_given = true;
             }
             "--bin-dir" => options.bin_dir = Some(PathBuf::from(value("--bin-dir")?)),
+            "--plot" => options.plot = PathBuf::from(value("--plot")?),
             "--quick" => {
                 if !messages_given {
                     options.messages = 50;
@@ -118,13 +128,18 @@ fn bin_dirs(options: &Options) -> Vec<PathBuf> {
     if let Some(dir) = &options.bin_dir {
         return vec![dir.clone()];
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new("..")).to_path_buf();
+    let root = workspace_root();
     let mut dirs = vec![root.join("solutions").join("target").join("release")];
     if let Some(shared) = std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
         dirs.push(PathBuf::from(&shared).join("release"));
         dirs.push(PathBuf::from(&shared).join("solutions").join("release"));
     }
     dirs
+}
+
+/// The course's root folder (this crate is `bench/` in it).
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new("..")).to_path_buf()
 }
 
 fn main() -> ExitCode {
@@ -148,8 +163,10 @@ fn main() -> ExitCode {
         idle = budget;
     }
 
+    let machine = report::machine(files);
+    let caption = report::plot_caption();
     println!("# course-load\n");
-    println!("{}\n", report::machine(files));
+    println!("{machine}\n");
 
     let dirs = bin_dirs(&options);
     let mut load_rows: Vec<LoadRow> = Vec::new();
@@ -207,6 +224,12 @@ fn main() -> ExitCode {
     }
     for note in &skipped {
         println!("- skipped {note}");
+    }
+    if !load_rows.is_empty() {
+        match plot::write(&options.plot, &load_rows, &idle_rows, &caption) {
+            Ok(()) => println!("\nPlot: {}", options.plot.display()),
+            Err(why) => eprintln!("{PROGRAM}: {why}"),
+        }
     }
     if load_rows.is_empty() {
         eprintln!("{PROGRAM}: no server was run; build them with `cargo build --release --manifest-path solutions/Cargo.toml`");

@@ -30,10 +30,34 @@ pub fn machine(open_files: u64) -> String {
         })
         .unwrap_or_else(|| "unknown CPU".into());
     format!(
-        "{} UTC · {cores} cores ({cpu}) · {} {} · open files allowed: {open_files}",
+        "{} UTC · {cores} cores ({cpu}) · {} {} · open files allowed: {open_files} · load average {}",
         utc_now(),
         std::env::consts::OS,
-        kernel.trim()
+        kernel.trim(),
+        load_average()
+    )
+}
+
+/// The 1, 5 and 15 minute load averages, from /proc/loadavg: what else the
+/// machine was doing when the run started.
+fn load_average() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let three: Vec<&str> = text.split_whitespace().take(3).collect();
+    if three.len() == 3 {
+        format!("{} / {} / {} (1 / 5 / 15 min)", three[0], three[1], three[2])
+    } else {
+        "unknown".into()
+    }
+}
+
+/// The line under the plot: when, and on what, short enough to fit.
+pub fn plot_caption() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!(
+        "course-load, {} UTC · {cores} cores, {} · load average {} when it started",
+        utc_now(),
+        std::env::consts::OS,
+        load_average().split(" (").next().unwrap_or("")
     )
 }
 

@@ -1,6 +1,10 @@
 //! The book's build check. mdBook exits 0 on a missing include or anchor, so
 //! the runner checks every `{{#include}}` itself, then fails on any ERROR or
-//! WARN line of the build.
+//! WARN line of the build. It also checks the figures (none missing, none
+//! unused) and the width of the code blocks.
+
+mod figures;
+mod width;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -13,17 +17,20 @@ pub fn check() -> bool {
     let src = root().join("book").join("src");
     let mut problems = Vec::new();
     let mut includes = 0;
-    for page in markdown_files(&src) {
-        let text = fs::read_to_string(&page).unwrap_or_default();
+    let pages = markdown_files(&src);
+    for page in &pages {
+        let text = fs::read_to_string(page).unwrap_or_default();
         for directive in include_directives(&text) {
             includes += 1;
-            if let Err(why) = resolve(&page, &directive) {
-                let name = page.strip_prefix(root()).unwrap_or(&page).display().to_string();
+            if let Err(why) = resolve(page, &directive) {
+                let name = page.strip_prefix(root()).unwrap_or(page).display().to_string();
                 problems.push(format!("{name}: {{{{#include {directive}}}}}: {why}"));
             }
         }
     }
     println!("book: {includes} includes checked");
+    problems.extend(figures::check(&src, &pages));
+    problems.extend(wide_blocks(&pages));
 
     match Command::new("mdbook").arg("build").arg(root().join("book")).output() {
         Ok(out) => {
@@ -59,6 +66,46 @@ pub fn serve() -> bool {
     }
     println!("Serving the book at http://localhost:3000 (Ctrl-C to stop).");
     Command::new("mdbook").arg("serve").arg("--open").arg(root().join("book")).status().is_ok_and(|s| s.success())
+}
+
+/// Whether a code block written in a chapter (not included) that is wider
+/// than the column fails the check. Off only until the introduction's sample
+/// output is wrapped (its page is being rewritten elsewhere); every other
+/// written block fits. Turn it on then, so that no new one creeps in.
+const WRITTEN_BLOCKS_MUST_FIT: bool = true;
+
+/// Code blocks wider than the column. Blocks included from the lessons and
+/// solutions are only reported: their width is rustfmt's `max_width`
+/// (rustfmt.toml), changed for the whole code at once.
+fn wide_blocks(pages: &[PathBuf]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut notes = Vec::new();
+    for page in pages {
+        let name = page.strip_prefix(root()).unwrap_or(page).display().to_string();
+        for wide in width::wide_blocks(page, &name) {
+            if wide.included.is_empty() {
+                let problem = format!("{}: a code block {} characters wide: wrap it", wide.place, wide.width);
+                if WRITTEN_BLOCKS_MUST_FIT {
+                    problems.push(problem);
+                } else {
+                    notes.push(problem);
+                }
+            } else {
+                notes.push(format!("{} ({} wide, from {})", wide.place, wide.width, wide.included.join(", ")));
+            }
+        }
+    }
+    if !notes.is_empty() {
+        println!(
+            "book: note: {} code blocks are wider than the column ({} characters at 1280 px) and scroll sideways:",
+            notes.len(),
+            width::COLUMN
+        );
+        for note in &notes {
+            println!("  {note}");
+        }
+    }
+    problems
 }
 
 fn markdown_files(dir: &Path) -> Vec<PathBuf> {
