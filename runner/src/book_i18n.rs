@@ -70,7 +70,7 @@ pub fn serve(args: &[&str]) -> bool {
 /// the current English text, and each translated build is clean.
 pub fn check() -> bool {
     let mut problems = Vec::new();
-    for tool in ["mdbook-gettext", "mdbook-xgettext", "msgmerge", "msgfmt"] {
+    for tool in ["mdbook-gettext", "mdbook-xgettext", "msgmerge", "msgfmt", "msgattrib"] {
         if !installed(tool) {
             problems.push(format!("`{tool}` is missing: {}", how_to_install(tool)));
         }
@@ -123,6 +123,9 @@ pub fn update() -> bool {
         let po = catalogue(language);
         let merged = Command::new("msgmerge").args(["--quiet", "--update", "--backup=off"]).arg(&po).arg(&pot).status();
         ok &= merged.is_ok_and(|s| s.success());
+        // Removed paragraphs would stay as obsolete `#~` entries forever: drop them.
+        let pruned = Command::new("msgattrib").args(["--no-obsolete", "-o"]).arg(&po).arg(&po).status();
+        ok &= pruned.is_ok_and(|s| s.success());
         match catalogue_statistics(language, &pot) {
             Ok(stats) => println!("{}: {}", po.display(), stats.summary()),
             Err(e) => {
