@@ -136,44 +136,49 @@ fn lessons_with_mutants() -> Vec<String> {
 pub fn main(args: &[&str]) -> bool {
     let show = args.contains(&"--show");
     let wanted: Vec<&str> = args.iter().copied().filter(|a| !a.starts_with("--")).collect();
-    // (lesson number, only this mutant)
-    let mut plan: Vec<(String, Option<String>)> = Vec::new();
+    // (lesson number, only these mutants; empty: all of them), one entry a lesson.
+    let mut plan: Vec<(String, Vec<String>)> = Vec::new();
     if wanted.is_empty() {
-        plan.extend(lessons_with_mutants().into_iter().map(|n| (n, None)));
+        plan.extend(lessons_with_mutants().into_iter().map(|n| (n, Vec::new())));
     }
     for w in &wanted {
         let (n, slug) = match w.split_once('/') {
             Some((n, s)) => (n, Some(s.trim_end_matches(".patch").to_string())),
             None => (*w, None),
         };
-        match lessons::find(n) {
-            Ok(l) => plan.push((l.number, slug)),
+        let number = match lessons::find(n) {
+            Ok(l) => l.number,
             Err(e) => {
                 eprintln!("{e}");
                 return false;
             }
+        };
+        match plan.iter_mut().find(|(n, _)| *n == number) {
+            Some((_, slugs)) => slugs.extend(slug),
+            None => plan.push((number, slug.into_iter().collect())),
         }
     }
 
     let started = Instant::now();
     let mut all_good = true;
     let mut summaries = Vec::new();
-    for (number, slug) in plan {
+    for (number, slugs) in plan {
         let Some(lesson) = lessons::all().into_iter().find(|l| l.number == number) else {
             println!("tests/mutants/{number}: there is no lesson {number} to apply them to");
             all_good = false;
             continue;
         };
         let mut patches = patches(&number);
-        if let Some(slug) = &slug {
-            patches.retain(|p| p.file_stem().is_some_and(|s| s == slug.as_str()));
+        if !slugs.is_empty() {
+            patches.retain(|p| p.file_stem().is_some_and(|s| slugs.iter().any(|w| s == w.as_str())));
+            if patches.len() < slugs.len() {
+                println!("{number}: not every one of {} is in tests/mutants/{number}/", slugs.join(", "));
+                all_good = false;
+            }
         }
         if patches.is_empty() {
-            println!(
-                "{number}: no mutants (tests/mutants/{number}/*.patch{})",
-                slug.as_ref().map(|s| format!(", {s}")).unwrap_or_default()
-            );
-            all_good &= slug.is_none();
+            println!("{number}: no mutants to run (tests/mutants/{number}/*.patch)");
+            all_good &= slugs.is_empty();
             continue;
         }
         let (good, summary) = run_lesson(&lesson, &patches, show);

@@ -256,21 +256,48 @@ mod hexdump {
             }
             _ => "a line is missing".to_string(),
         };
-        let mut whole = String::new();
-        for l in got_lines.iter().take(8) {
-            let _ = write!(whole, "{l}");
+        // A few lines around the first difference, control characters escaped so
+        // that a raw newline or tab in the learner's dump cannot break the layout.
+        let from = line.saturating_sub(1);
+        let around = |lines: &[&str]| {
+            let mut shown = String::new();
+            for l in lines.iter().skip(from).take(3) {
+                let l = l.strip_suffix('\n').unwrap_or(l);
+                let _ = writeln!(
+                    shown,
+                    "{}",
+                    l.chars()
+                        .flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] })
+                        .collect::<String>()
+                );
+            }
+            shown.trim_end().to_string()
+        };
+        let mut failure =
+            Failure::new(format!("the hex dump differs from `hexdump -C`'s layout, first on line {}", line + 1))
+                .field("bytes", show(&bytes))
+                .field("expected line", nth(&expected_lines))
+                .field("got line", nth(&got_lines))
+                .field("first difference", column)
+                .field(&format!("expected, lines {}-", from + 1), around(&expected_lines))
+                .field(
+                    &format!("got, lines {}-", from + 1),
+                    if got.is_empty() { "(an empty string)".to_string() } else { around(&got_lines) },
+                );
+        // The ASCII column starts after the offset (10) and the hex (16 × 3 + 1) and " |".
+        let ascii_of = |l: &str| l.get(61..).map(str::to_string);
+        if let (Some(e), Some(g)) =
+            (expected_lines.get(line).and_then(|l| ascii_of(l)), got_lines.get(line).and_then(|l| ascii_of(l)))
+        {
+            if e != g && expected_lines[line].get(..61) == got_lines[line].get(..61) {
+                failure = failure.field(
+                    "likely",
+                    "the ASCII column: a byte that is not printable (a control byte like \\n or \\t, or \
+                     0x7f and up) is shown as `.`; only `is_ascii_graphic()` bytes and the space are shown as themselves",
+                );
+            }
         }
-        Failure::new(format!("the hex dump differs from `hexdump -C`'s layout, first on line {}", line + 1))
-            .field("bytes", show(&bytes))
-            .field("expected line", nth(&expected_lines))
-            .field("got line", nth(&got_lines))
-            .field("first difference", column)
-            .field("expected dump", expected.lines().take(8).collect::<Vec<_>>().join("\n"))
-            .field(
-                "got dump",
-                if got.is_empty() { "(an empty string)".to_string() } else { whole.trim_end().to_string() },
-            )
-            .fail()
+        failure.fail()
     }
 
     #[rstest]
@@ -514,11 +541,19 @@ mod chunks {
             }
         }
         if joined != text {
-            Failure::new("the text returned by the pushes is not the text that was sent")
+            let mut failure = Failure::new("the text returned by the pushes is not the text that was sent")
                 .field("chunks", show_chunks(&chunks))
                 .field("expected", show_text(text))
-                .field("got", show_text(&joined))
-                .fail();
+                .field("got", show_text(&joined));
+            if joined.contains('\u{FFFD}') {
+                failure = failure.field(
+                    "likely",
+                    "each chunk was decoded on its own, lossily: the pieces of a character cut between two \
+                     chunks became U+FFFD (�). Hold back the incomplete end of a chunk (in `self.pending`) \
+                     and decode it together with the next chunk",
+                );
+            }
+            failure.fail();
         }
         if *finish != Some(Ok(())) {
             Failure::new("`finish` complained, but the stream ended on a whole character")

@@ -7,17 +7,19 @@
 //! - robustness: clients one after another, clients that vanish;
 //! - end_to_end: the binaries, as a person or `nc` would use them.
 
+use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener};
 use std::thread;
 
-use harness::{check, run_within, show_bytes, Failure, Server, IO_DEADLINE};
+use harness::{check, run_within, run_within_or, show_bytes, Failure, Server, IO_DEADLINE};
 
 /// Starts the learner's echo server on a free port.
 fn echo_server() -> Server {
     Server::start("echo::serve", echo::serve)
 }
 
-/// Fails unless `got` is exactly `sent`, saying where they first differ.
+/// Fails unless `got` is exactly `sent`, saying where they first differ and,
+/// when the difference has a typical shape, which mistake makes it.
 fn expect_echo(sent: &[u8], got: &[u8]) {
     if sent == got {
         return;
@@ -27,10 +29,47 @@ fn expect_echo(sent: &[u8], got: &[u8]) {
     } else if got.starts_with(sent) {
         format!("more came back than was sent: {} bytes for {}", got.len(), sent.len())
     } else {
-        let at = sent.iter().zip(got).position(|(a, b)| a != b).unwrap_or(0);
-        format!("the bytes that came back differ from those sent, from byte {at} on")
+        "the bytes that came back differ from those sent".to_string()
     };
-    Failure::new(what).field("sent", show_bytes(sent)).field("got", show_bytes(got)).fail()
+    let mut failure = Failure::new(what).bytes_differ(sent, got);
+    if let Some(likely) = likely_cause(sent, got) {
+        failure = failure.field("likely", likely);
+    }
+    failure.fail()
+}
+
+/// The usual mistake behind an echo that differs this way, if it has a typical shape.
+fn likely_cause(sent: &[u8], got: &[u8]) -> Option<String> {
+    let at = harness::first_difference(sent, got)?;
+    if sent.starts_with(got) && !got.is_empty() {
+        return Some(format!(
+            "one `read` returns what has arrived so far, at most a buffer's worth (here {} bytes): \
+             call `read` again, in a loop, until it returns 0 (the end of stream)",
+            got.len()
+        ));
+    }
+    if got.starts_with(sent) && got[sent.len()..].iter().all(|&b| b == 0) {
+        return Some(
+            "the extra bytes are zeros, the unused end of a read buffer: write back only `&buf[..n]`, \
+             the n bytes that this `read` returned"
+                .to_string(),
+        );
+    }
+    if got[at..].starts_with("\u{FFFD}".as_bytes()) {
+        return Some(
+            "U+FFFD (bytes ef bf bd) stands where a byte that is not UTF-8 was: the bytes went through \
+             `String::from_utf8_lossy`. An echo carries bytes, not text: never turn them into a String"
+                .to_string(),
+        );
+    }
+    if got.len() < sent.len() && sent[at..].windows(got.len() - at).any(|w| w == &got[at..]) {
+        return Some(
+            "bytes are missing from the middle: a `write` that took only part of a buffer, the rest \
+             never sent? `write` returns how many bytes it took; `write_all` sends them all"
+                .to_string(),
+        );
+    }
+    None
 }
 
 mod basics {
@@ -40,7 +79,9 @@ mod basics {
     fn echoes_one_message() {
         check(
             "this needs both server functions in src/lib.rs: `serve` accepts each client and hands \
-             its stream to `echo_connection`, which reads and writes the same bytes back. \
+             its stream to `echo_connection`, which writes back what each `read` returns, at once: \
+             the client waits for its echo before it ends its stream, so an `echo_connection` that \
+             reads to the end first (`read_to_end`) waits forever. \
              Book: The echo server › Accepting clients, then › Read, then write it all",
             || {
                 let server = echo_server();
@@ -78,13 +119,68 @@ mod basics {
             || {
                 let addr = reference_echo_server();
                 let data = "Olá, eco! 👋".as_bytes();
-                let got = run_within("`echo_once`", IO_DEADLINE, move || echo::echo_once(addr, data));
+                let got = call_echo_once(addr, data.to_vec());
                 match got {
                     Ok(got) => expect_echo(data, &got),
                     Err(e) => Failure::new("`echo_once` returned an error").field("error", e).fail(),
                 }
             },
         );
+    }
+
+    #[test]
+    fn echo_once_reads_every_byte_until_the_server_closes() {
+        check(
+            "an echo is bytes, as many as were sent, and they arrive in many reads: read them all \
+             until the server closes, with `read_to_end` (not one `read`, not `read_to_string`). \
+             Book: The echo server › The client",
+            || {
+                // 100 KB of every byte value: more than any one read buffer holds,
+                // and not UTF-8. The checks' server echoes it in pieces.
+                let addr = reference_echo_server();
+                let data: Vec<u8> = (0..=255u8).cycle().take(100_000).collect();
+                match call_echo_once(addr, data.clone()) {
+                    Ok(got) if got.len() < data.len() && data.starts_with(&got) => Failure::new(format!(
+                        "`echo_once` returned {} of the {} bytes the server sent back",
+                        got.len(),
+                        data.len()
+                    ))
+                    .field(
+                        "likely",
+                        "one `read` returns what has arrived so far, at most the buffer's size (Python's \
+                             `recv(1024)` habit): read until the server closes the connection, with \
+                             `read_to_end` (or a loop until `read` returns 0)",
+                    )
+                    .fail(),
+                    Ok(got) => expect_echo(&data, &got),
+                    Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                        Failure::new("`echo_once` returned an error on an echo that is not UTF-8")
+                            .field("error", &e)
+                            .field(
+                                "likely",
+                                "`read_to_string` insists on UTF-8 text; an echo is bytes: read them \
+                                 with `read_to_end` into a Vec<u8>",
+                            )
+                            .fail()
+                    }
+                    Err(e) => Failure::new("`echo_once` returned an error").field("error", e).fail(),
+                }
+            },
+        );
+    }
+
+    /// Calls the learner's `echo_once`; a call that never returns is explained
+    /// by the usual cause, a missing half-close.
+    fn call_echo_once(addr: std::net::SocketAddr, data: Vec<u8>) -> std::io::Result<Vec<u8>> {
+        run_within_or(
+            "`echo_once`",
+            IO_DEADLINE,
+            "(1) the server is still waiting for the end of your data, and you for the end of its \
+             echo: after `write_all`, call `shutdown(Shutdown::Write)` (the half-close), and only then \
+             read to the end. (2) A read loop that goes on when `read` returns 0: 0 is the end of \
+             the stream, nothing more will come; stop there (`read_to_end` does)",
+            move || echo::echo_once(addr, &data),
+        )
     }
 
     /// A correct echo server of the checks' own, to try the learner's client
@@ -95,8 +191,15 @@ mod basics {
         thread::spawn(move || {
             for mut stream in listener.incoming().flatten() {
                 let _ = stream.set_read_timeout(Some(IO_DEADLINE));
-                let mut reader = stream.try_clone().expect("clone");
-                let _ = std::io::copy(&mut reader, &mut stream);
+                // Echoes in pieces of at most 16 KiB, each its own write, so that
+                // a client that reads only once cannot get everything by luck.
+                let mut buf = [0u8; 16 * 1024];
+                while let Ok(n @ 1..) = stream.read(&mut buf) {
+                    if stream.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                    thread::yield_now();
+                }
                 let _ = stream.shutdown(Shutdown::Write);
             }
         });
@@ -212,6 +315,27 @@ mod robustness {
     }
 
     #[test]
+    fn survives_a_client_that_resets_its_connection() {
+        check(
+            "a client's connection can fail: here a reset (\"Connection reset by peer\"). That error \
+             belongs to that client: print it and accept the next client. Never end `serve` with `?` \
+             or `unwrap()` on one client's result. Book: The echo server › When a client vanishes",
+            || {
+                let server = echo_server();
+                let mut rude = server.connect();
+                rude.send(b"ping");
+                // Leaves with the echo unread: the kernel resets the connection,
+                // and the server's next read fails.
+                rude.reset();
+                let mut next = server.connect();
+                let got = next.send_all_and_read_to_end(b"still there?");
+                expect_echo(b"still there?", &got);
+                server.assert_running("a client reset its connection");
+            },
+        );
+    }
+
+    #[test]
     fn survives_a_client_that_vanishes_mid_stream() {
         check(
             "a client may disappear while you write to it: that write fails. Handle the error \
@@ -254,7 +378,6 @@ mod end_to_end {
     use super::*;
     use assert_cmd::Command;
     use harness::{snapshot_settings, ServerProcess};
-    use predicates::prelude::*;
 
     const SERVER: &str = env!("CARGO_BIN_EXE_echo-server");
     const CLIENT: &str = env!("CARGO_BIN_EXE_echo-client");
@@ -267,7 +390,11 @@ mod end_to_end {
              Book: The echo server › Try it by hand",
             || {
                 let server = ServerProcess::start(SERVER);
-                assert!(server.addr().ip().is_loopback(), "the server should listen on loopback");
+                if !server.addr().ip().is_loopback() {
+                    Failure::new("`echo-server` should listen on loopback (127.0.0.1) by default")
+                        .field("listening on", server.addr())
+                        .fail();
+                }
                 let mut client = server.connect();
                 let got = client.send_all_and_read_to_end(b"ping\n");
                 expect_echo(b"ping\n", &got);
@@ -282,25 +409,27 @@ mod end_to_end {
              (both are handled for you by course-cli); the server itself must work. \
              Book: The echo server › Binding and address reuse",
             || {
-                Command::new(SERVER)
-                    .arg("not-an-address")
-                    .timeout(IO_DEADLINE)
-                    .assert()
-                    .code(2)
-                    .stderr(predicate::str::contains("not an address"));
+                expect_exit(&["not-an-address"], 2, "not an address");
 
                 let server = ServerProcess::start(SERVER);
                 let mut client = server.connect();
                 let got = client.send_all_and_read_to_end(b"first");
                 expect_echo(b"first", &got);
-                Command::new(SERVER)
-                    .arg(server.addr().to_string())
-                    .timeout(IO_DEADLINE)
-                    .assert()
-                    .code(1)
-                    .stderr(predicate::str::contains("cannot listen"));
+                expect_exit(&[&server.addr().to_string()], 1, "cannot listen");
             },
         );
+    }
+
+    /// Runs `echo-server ARGS` and fails unless it exits with `code` and says `says` on stderr.
+    fn expect_exit(args: &[&str], code: i32, says: &str) {
+        let output = Command::new(SERVER).args(args).timeout(IO_DEADLINE).output().expect("run echo-server");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if output.status.code() != Some(code) || !stderr.contains(says) {
+            Failure::new(format!("`echo-server {}` should exit {code} saying \"{says}\"", args.join(" ")))
+                .field("status", output.status)
+                .field("stderr", show_bytes(&output.stderr))
+                .fail();
+        }
     }
 
     #[test]
@@ -336,13 +465,19 @@ mod end_to_end {
             || {
                 let server = ServerProcess::start(SERVER);
                 let input: Vec<u8> = (0..=255).cycle().take(10_000).collect();
-                Command::new(CLIENT)
+                let output = Command::new(CLIENT)
                     .arg(server.addr().to_string())
                     .write_stdin(input.clone())
                     .timeout(IO_DEADLINE)
-                    .assert()
-                    .success()
-                    .stdout(predicate::eq(input));
+                    .output()
+                    .expect("run echo-client");
+                if !output.status.success() {
+                    Failure::new("`echo-client` failed")
+                        .field("status", output.status)
+                        .field("stderr", show_bytes(&output.stderr))
+                        .fail();
+                }
+                expect_echo(&input, &output.stdout);
             },
         );
     }

@@ -17,7 +17,7 @@ use std::net::TcpListener;
 
 use confirm::framing::FrameError;
 use harness::confirm::{frame, frames, header, raw_header};
-use harness::{check, check_within, run_within, show_bytes, Client, Failure, Server, IO_DEADLINE};
+use harness::{check, check_within, run_within, show_bytes, show_bytes_end, Client, Failure, Server, IO_DEADLINE};
 
 /// The deadline of a check that calls `read_message` on bytes in memory: a
 /// correct one returns in microseconds, and one that loops at the end of the
@@ -93,20 +93,50 @@ fn show_outcome(outcome: &Result<Option<String>, FrameError>) -> String {
 
 /// Reads every message from `reader` with the learner's `read_message` and
 /// fails unless they are exactly `bodies`, followed by a clean end (`Ok(None)`).
-fn expect_messages(reader: &mut impl std::io::Read, bodies: &[&str], how: &str) {
+/// Each call has a deadline: a loop that never stops is named as such.
+fn expect_messages(reader: impl std::io::Read + Send + 'static, bodies: &[&str], how: &str) {
+    let wanted = bodies.len();
+    let outcomes = harness::run_within_or(
+        "`read_message`",
+        std::time::Duration::from_secs(2),
+        "a loop on `read` that does not stop when `read` returns 0. Zero means the end of the stream: \
+         no byte will ever come again, so `read_message` must return (Ok(None) before a header, \
+         Err(Truncated) inside one) instead of trying again",
+        move || {
+            let mut reader = reader;
+            (0..=wanted).map(|_| confirm::framing::read_message(&mut reader)).collect::<Vec<_>>()
+        },
+    );
     for (i, body) in bodies.iter().enumerate() {
-        let got = confirm::framing::read_message(reader);
-        if !matches!(&got, Ok(Some(text)) if text == body) {
+        let got = &outcomes[i];
+        if matches!(got, Ok(Some(text)) if text == body) {
+            continue;
+        }
+        let mut failure =
             Failure::new(format!("`read_message` did not return message {} of {} {how}", i + 1, bodies.len()))
                 .field("expected", format!("Ok(Some({}))", show_bytes(body.as_bytes())))
-                .field("got", show_outcome(&got))
-                .fail();
+                .field("got", show_outcome(got));
+        let likely = match got {
+            Ok(None) if i > 0 => Some(
+                "the stream still held this message, but the previous call had taken its bytes and thrown \
+                 them away: one `read` into a big buffer takes whatever has arrived, maybe the next message \
+                 too. Read exactly 64 bytes of header, then exactly the body (`read_exact`), nothing more",
+            ),
+            Err(FrameError::BadHeader(_)) => Some(
+                "this header is well formed: the length's digits, then spaces up to 64 bytes. Read the digits \
+                 only, up to the first space (`str::parse` fails on the padding spaces)",
+            ),
+            _ => None,
+        };
+        if let Some(likely) = likely {
+            failure = failure.field("likely", likely);
         }
+        failure.fail();
     }
-    let end = confirm::framing::read_message(reader);
+    let end = &outcomes[wanted];
     if !matches!(end, Ok(None)) {
         Failure::new(format!("after the last message, the stream ends: `read_message` should return Ok(None) {how}"))
-            .field("got", show_outcome(&end))
+            .field("got", show_outcome(end))
             .fail();
     }
 }
@@ -123,13 +153,13 @@ mod basics {
     fn read_message_returns_the_text_intact(#[case] text: &'static str) {
         check_within(
             IN_MEMORY,
-            "the header counts bytes, not characters (\"Olá\" is 4 bytes): read exactly that \
-             many and turn them into a String with `String::from_utf8`. \
-             Book: The confirmation server › A fixed-width header",
+            "a message is 64 bytes of header (the body's length: digits, then spaces), then exactly \
+             that many bytes of body (bytes, not characters: \"Olá\" is 4), turned into a String with \
+             `String::from_utf8`; nothing more is read. Book: The confirmation server › A fixed-width header",
             move || {
                 let mut wire = frame(text.as_bytes());
                 wire.extend(frame(b"and the next one"));
-                expect_messages(&mut Cursor::new(wire), &[text, "and the next one"], "(from a byte slice)");
+                expect_messages(Cursor::new(wire), &[text, "and the next one"], "(from a byte slice)");
             },
         );
     }
@@ -179,6 +209,25 @@ mod basics {
     }
 
     #[test]
+    fn serves_the_next_client_after_a_disconnect() {
+        check(
+            "`!DISCONNECT` ends one conversation, not the server: after `handle_client` returns, \
+             however the client left, `serve` goes back to `accept` for the next client. \
+             Book: The confirmation server › One client at a time",
+            || {
+                let server = confirm_server();
+                let mut first = server.connect();
+                first.send_and_confirm("I will say goodbye");
+                first.disconnect();
+                let mut next = server.connect();
+                next.send_and_confirm("and I come next");
+                next.disconnect();
+                server.assert_running("a client said !DISCONNECT");
+            },
+        );
+    }
+
+    #[test]
     fn send_messages_returns_the_confirmations() {
         check(
             "the client: `Connection::send` writes one message with `write_message` and reads \
@@ -189,6 +238,27 @@ mod basics {
                 let got = run_within("`send_messages`", IO_DEADLINE, move || {
                     confirm::send_messages(addr, &["Olá, mundo!", "🦀"])
                 });
+                let received: Vec<Vec<u8>> = bodies.try_iter().collect();
+                let sent = ["Olá, mundo!", "🦀"];
+                if let Some((body, cut)) = sent.iter().zip(&received).find(|(b, r)| b.as_bytes() != r.as_slice()) {
+                    if b"!DISCONNECT" != cut.as_slice() && body.as_bytes().starts_with(cut) {
+                        Failure::new(
+                            "the server received a body cut short: the header announced fewer bytes than the body has",
+                        )
+                        .field("body", show_bytes(body.as_bytes()))
+                        .field("received", show_bytes(cut))
+                        .field(
+                            "likely",
+                            format!(
+                                "the header must hold the body's length in bytes (`body.len()`: {}), not in \
+                                     characters (`chars().count()`: {})",
+                                body.len(),
+                                body.chars().count()
+                            ),
+                        )
+                        .fail();
+                    }
+                }
                 let replies = match got {
                     Ok(replies) => replies,
                     Err(e) => Failure::new("`send_messages` returned an error").field("error", e).fail(),
@@ -200,7 +270,6 @@ mod basics {
                         .field("got", format!("{replies:?}"))
                         .fail();
                 }
-                let received: Vec<Vec<u8>> = bodies.try_iter().collect();
                 let expected: Vec<&[u8]> = vec!["Olá, mundo!".as_bytes(), "🦀".as_bytes(), b"!DISCONNECT"];
                 if received != expected {
                     let show = |list: &[&[u8]]| list.iter().map(|b| show_bytes(b)).collect::<Vec<_>>().join(", ");
@@ -310,8 +379,8 @@ mod framing {
                 let big = "é".repeat(32_768); // 65536 bytes, the largest message
                 let bodies = ["Olá, mundo!", "", "🦀 crab", &big, "after the big one"];
                 let wire = frames(bodies.iter().map(|b| b.as_bytes()));
-                let mut trickle = support::Trickle::new(wire, step);
-                expect_messages(&mut trickle, &bodies, &format!("(from a reader giving {step} byte(s) per read)"));
+                let trickle = support::Trickle::new(wire, step);
+                expect_messages(trickle, &bodies, &format!("(from a reader giving {step} byte(s) per read)"));
             },
         );
     }
@@ -639,7 +708,50 @@ mod robustness {
                 wire.extend(vec![b'x'; 100 * 1024]);
                 client.send(&wire);
                 client.expect_error_and_close();
+                // Still sending for a moment (0.1 s, well within DRAIN_TIME), as a client
+                // that has not read the ERROR line yet would: a server that drains takes
+                // the bytes; one that has closed its socket answers with a reset.
+                let mut stream = client.stream().try_clone().expect("clone a socket handle");
+                let started = std::time::Instant::now();
+                while started.elapsed() < Duration::from_millis(100) {
+                    if let Err(e) = stream.write_all(&[b'y'; 512]) {
+                        client
+                            .failure("the server reset the connection while the client was still sending, after the ERROR line")
+                            .field("error", e)
+                            .field(
+                                "likely",
+                                "`refuse` let the socket close with the client's bytes unread, so the kernel sent a \
+                                 reset (RST), which can destroy the ERROR line before the client reads it. After the \
+                                 ERROR line, shut down writing, then drain: read (and throw away) what the client \
+                                 still sends, for at most DRAIN_TIME or DRAIN_BYTES",
+                            )
+                            .fail();
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
                 expect_next_client_served(&server, "100 KiB came after its bad header");
+            },
+        );
+    }
+
+    #[test]
+    fn survives_a_client_that_resets_its_connection() {
+        check(
+            "a client's connection can fail: here a reset (\"Connection reset by peer\") while the server \
+             waits for the next message. That error belongs to that client: print it and accept the next \
+             client. Never end `serve` with `?` or `unwrap()` on `handle_client`'s result. \
+             Book: The confirmation server › One client at a time",
+            || {
+                let server = confirm_server();
+                let mut rude = server.connect();
+                rude.send_message("my last message");
+                // Leaves with the confirmation unread: the kernel resets the
+                // connection, and the server's next read fails.
+                rude.reset();
+                let mut next = server.connect();
+                next.send_and_confirm("the next client");
+                next.disconnect();
+                server.assert_running("a client reset its connection");
             },
         );
     }
@@ -919,7 +1031,6 @@ mod end_to_end {
     use super::*;
     use assert_cmd::Command;
     use harness::{snapshot_settings, ServerProcess};
-    use predicates::prelude::*;
     use std::time::Duration;
 
     const SERVER: &str = env!("CARGO_BIN_EXE_confirm-server");
@@ -981,14 +1092,29 @@ mod end_to_end {
              Book: The confirmation server › Talking to the server by hand",
             || {
                 let server = ServerProcess::start(SERVER);
-                Command::new(CLIENT)
+                let output = Command::new(CLIENT)
                     .args([server.addr().to_string().as_str(), "--interactive"])
                     .write_stdin("a last line without a newline")
                     .timeout(IO_DEADLINE)
-                    .assert()
-                    .success()
-                    .stdout(predicate::str::contains("\"a last line without a newline\" (29 bytes) -> Msg received"))
-                    .stdout(predicate::str::contains("\"!DISCONNECT\" (11 bytes) -> Msg received"));
+                    .output()
+                    .expect("run confirm-client");
+                let stdout = String::from_utf8_lossy(&output.stdout);
+                for wanted in [
+                    "\"a last line without a newline\" (29 bytes) -> Msg received",
+                    "\"!DISCONNECT\" (11 bytes) -> Msg received",
+                ] {
+                    if !output.status.success() || !stdout.contains(wanted) {
+                        Failure::new(
+                            "`confirm-client --interactive` did not end its input with !DISCONNECT and exit 0",
+                        )
+                        .field("stdin", "\"a last line without a newline\" (no \\n, then the end of input)")
+                        .field("expected", format!("exit status 0, and a line with: {wanted}"))
+                        .field("status", output.status)
+                        .field("stdout", show_bytes_end(&output.stdout))
+                        .field("stderr", show_bytes_end(&output.stderr))
+                        .fail();
+                    }
+                }
             },
         );
     }

@@ -10,7 +10,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::deadline::IO_DEADLINE;
-use crate::failure::{show_bytes, Failure};
+use crate::failure::{show_bytes, show_bytes_end, Failure};
 
 /// One connection from the check to a server.
 ///
@@ -152,6 +152,25 @@ impl Client {
         if let Err(e) = self.stream.shutdown(Shutdown::Write) {
             self.fail_io("shutting down the writing side failed", e);
         }
+    }
+
+    /// Leaves abruptly, with a reset (RST) instead of an orderly close: waits
+    /// (within the deadline) until the server has sent something, then closes
+    /// with those bytes still unread, which makes the kernel reset the
+    /// connection. The server's next read or write on it fails with
+    /// "Connection reset by peer", every time.
+    pub fn reset(self) {
+        let mut byte = [0u8; 1];
+        let _ = self.stream.set_read_timeout(Some(self.deadline));
+        // `peek` waits for bytes without taking them out of the socket.
+        match self.stream.peek(&mut byte) {
+            Ok(1..) => {}
+            Ok(0) => {
+                self.fail("expected a reply before leaving, but the server closed the connection", "end of stream")
+            }
+            Err(e) => self.fail_io("waiting for a reply before leaving failed", e),
+        }
+        drop(self);
     }
 
     /// Sends `bytes` and shuts down writing on a second thread while this one
@@ -318,8 +337,8 @@ impl Client {
         }
         let mut failure = Failure::new(what.to_string())
             .field("server", self.addr)
-            .field("sent so far", show_bytes(&sent))
-            .field("received so far", show_bytes(&self.received));
+            .field("sent so far", show_bytes_end(&sent))
+            .field("received so far", show_bytes_end(&self.received));
         if let Some(why) = self.server.as_ref().and_then(|s| s.settle()) {
             failure = failure.field("meanwhile", why);
         }

@@ -69,15 +69,88 @@ impl fmt::Display for Failure {
 /// `b"hi\n"` shows as `"hi\n" (3 bytes)`; a 64-byte header `15` plus its body
 /// as `"15{62 × ' '}client 1: hello" (79 bytes)`.
 pub fn show_bytes(bytes: &[u8]) -> String {
-    /// Bytes shown before the rest is cut, not counting folded runs.
-    const SHOWN: usize = 48;
+    let (text, cut) = escaped(bytes, 48);
+    let more = if cut { "…" } else { "" };
+    format!("\"{text}\"{more} ({})", count(bytes.len()))
+}
+
+/// Like [`show_bytes`], but a long conversation shows its start *and its end*,
+/// which is where a failure happened: `"hello"…"the last bytes" (10000 bytes)`.
+pub fn show_bytes_end(bytes: &[u8]) -> String {
+    const HEAD: usize = 16;
+    const TAIL: usize = 48;
+    if bytes.len() <= HEAD + TAIL {
+        let (text, cut) = escaped(bytes, HEAD + TAIL);
+        let more = if cut { "…" } else { "" };
+        return format!("\"{text}\"{more} ({})", count(bytes.len()));
+    }
+    // Cut on character boundaries where possible, so text stays readable.
+    let head_end = (HEAD..HEAD + 4).find(|&i| is_boundary(bytes, i)).unwrap_or(HEAD);
+    let tail_start =
+        (bytes.len() - TAIL..bytes.len() - TAIL + 4).find(|&i| is_boundary(bytes, i)).unwrap_or(bytes.len() - TAIL);
+    let (head, _) = escaped(&bytes[..head_end], HEAD + 4);
+    let (tail, _) = escaped(&bytes[tail_start..], TAIL + 4);
+    format!("\"{head}\" … \"{tail}\" ({}; the middle {} left out)", count(bytes.len()), count(tail_start - head_end))
+}
+
+/// A few bytes of `bytes` around offset `at`, for showing where two byte
+/// strings differ: `…"the 8 before|and 16 after"…`. Past the end it says so.
+pub fn show_around(bytes: &[u8], at: usize) -> String {
+    if at >= bytes.len() {
+        return format!("nothing: it ends there, after {}", count(bytes.len()));
+    }
+    let start = at.saturating_sub(8);
+    let end = (at + 16).min(bytes.len());
+    let (before, _) = escaped(&bytes[start..at], 16);
+    let (after, _) = escaped(&bytes[at..end], 32);
+    let open = if start > 0 { "…" } else { "" };
+    let close = if end < bytes.len() { "…" } else { "" };
+    format!("{open}\"{before}\" + \"{after}\"{close}")
+}
+
+/// Where two byte strings first differ: the index of the first unequal byte,
+/// or the length of the shorter one when it is a prefix of the other.
+pub fn first_difference(expected: &[u8], got: &[u8]) -> Option<usize> {
+    if expected == got {
+        return None;
+    }
+    Some(expected.iter().zip(got).position(|(e, g)| e != g).unwrap_or(expected.len().min(got.len())))
+}
+
+impl Failure {
+    /// The fields that explain two different byte strings briefly, however
+    /// long they are: each side's start and length, the offset of the first
+    /// difference, and a few bytes on each side of it.
+    pub fn bytes_differ(self, expected: &[u8], got: &[u8]) -> Self {
+        let Some(at) = first_difference(expected, got) else { return self };
+        self.field("expected", show_bytes(expected))
+            .field("got", show_bytes(got))
+            .field("first difference", format!("at byte {at} (the part before it is the same on both sides)"))
+            .field("expected there", show_around(expected, at))
+            .field("got there", show_around(got, at))
+    }
+}
+
+fn count(n: usize) -> String {
+    format!("{n} {}", if n == 1 { "byte" } else { "bytes" })
+}
+
+fn is_boundary(bytes: &[u8], i: usize) -> bool {
+    i >= bytes.len() || (bytes[i] & 0xc0) != 0x80
+}
+
+/// `bytes` as the inside of a string literal: escapes, long runs of one byte
+/// folded, at most `budget` bytes shown; true when the rest was cut.
+fn escaped(bytes: &[u8], budget: usize) -> (String, bool) {
+    // Bytes shown before the rest is cut, not counting folded runs.
+    let shown_max = budget;
     /// A run at least this long is folded.
     const RUN: usize = 8;
     let run_at = |i: usize| bytes[i..].iter().take_while(|&&b| b == bytes[i]).count();
 
-    let mut text = String::from("\"");
+    let mut text = String::new();
     let (mut i, mut shown) = (0, 0);
-    while i < bytes.len() && shown < SHOWN {
+    while i < bytes.len() && shown < shown_max {
         let run = run_at(i);
         if run >= RUN {
             let _ = write!(text, "{{{run} × {}}}", one_byte(bytes[i]));
@@ -87,12 +160,17 @@ pub fn show_bytes(bytes: &[u8]) -> String {
         }
         // Plain bytes up to the next foldable run, the end, or the budget.
         let mut end = i + 1;
-        while end < bytes.len() && end - i < SHOWN - shown && run_at(end) < RUN {
+        while end < bytes.len() && end - i < shown_max - shown && run_at(end) < RUN {
             end += 1;
         }
         for chunk in bytes[i..end].utf8_chunks() {
             for c in chunk.valid().chars() {
-                let _ = write!(text, "{}", c.escape_debug());
+                // `\x01` rather than `\u{1}`: shorter, and the way bytes are shown elsewhere.
+                if c.is_ascii_control() && !matches!(c, '\0' | '\t' | '\n' | '\r') {
+                    let _ = write!(text, "\\x{:02x}", c as u8);
+                } else {
+                    let _ = write!(text, "{}", c.escape_debug());
+                }
             }
             for b in chunk.invalid() {
                 let _ = write!(text, "\\x{b:02x}");
@@ -101,10 +179,7 @@ pub fn show_bytes(bytes: &[u8]) -> String {
         shown += end - i;
         i = end;
     }
-    text.push('"');
-    let more = if i < bytes.len() { "…" } else { "" };
-    let unit = if bytes.len() == 1 { "byte" } else { "bytes" };
-    format!("{text}{more} ({} {unit})", bytes.len())
+    (text, i < bytes.len())
 }
 
 /// One byte inside a folded run: `' '`, `'x'` or `\x00`.
@@ -133,6 +208,31 @@ mod tests {
         framed.extend_from_slice(b"client 1: hello");
         assert_eq!(show_bytes(&framed), r#""15{62 × ' '}client 1: hello" (79 bytes)"#);
         assert_eq!(show_bytes(&[0; 9]), r#""{9 × \x00}" (9 bytes)"#);
+        assert_eq!(show_bytes(b"\x01\x7f\t"), r#""\x01\x7f\t" (3 bytes)"#);
+    }
+
+    #[test]
+    fn shows_the_end_of_a_long_conversation() {
+        let mut talk = b"Your nickname?\n".to_vec();
+        talk.extend(vec![b'.'; 1000]);
+        talk.extend_from_slice(b"* alice left\n");
+        let shown = show_bytes_end(&talk);
+        assert!(shown.starts_with(r#""Your nickname?\n"#), "{shown}");
+        assert!(shown.contains(r#"alice left\n" (1028 bytes;"#), "{shown}");
+        assert_eq!(show_bytes_end(b"short"), show_bytes(b"short"));
+    }
+
+    #[test]
+    fn bytes_that_differ_are_shown_around_the_difference() {
+        let sent: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        assert_eq!(first_difference(&sent, &sent[..1024]), Some(1024));
+        assert_eq!(first_difference(b"abc", b"abc"), None);
+        assert_eq!(first_difference(b"abc", b"abd"), Some(2));
+        let text = Failure::new("short").bytes_differ(&sent, &sent[..1024]).to_string();
+        assert!(text.contains("at byte 1024"), "{text}");
+        assert!(text.contains("nothing: it ends there, after 1024 bytes"), "{text}");
+        assert!(text.lines().count() <= 6, "{text}");
+        assert_eq!(show_around(b"0123456789abcdefghijklmnopqrstuvwxyz", 10), r#"…"23456789" + "abcdefghijklmnop"…"#);
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub mod relay;
 
 pub use client::Client;
 pub use deadline::{check, check_within, run_within, run_within_or, CHECK_DEADLINE, IO_DEADLINE};
-pub use failure::{show_bytes, Failure};
+pub use failure::{first_difference, show_around, show_bytes, show_bytes_end, Failure};
 pub use hexdump::hexdump;
 pub use measure::not_measured;
 pub use process::ServerProcess;
