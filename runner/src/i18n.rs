@@ -60,6 +60,10 @@ pub enum Msg {
     /// `{0}`: why, `{1}`: the checks.
     NotMeasured,
     SolutionPassesAll,
+    /// `{0}`: how many of the lesson's checks ran (`just check NN NAME`).
+    NamedChecksPass,
+    /// `{0}`: the lesson number.
+    RunThemAll,
     AllPass,
     /// `{0}`: the lesson number.
     CompareWithSolution,
@@ -123,6 +127,11 @@ pub fn text(lang: Lang, msg: Msg) -> &'static str {
         SolutionPassesAll => {
             ("The reference solution passes every check.", "A solução de referência passa em todas as verificações.")
         }
+        NamedChecksPass => (
+            "Every check you named passes ({0} of the lesson's checks ran).",
+            "Todas as verificações que você escolheu passam ({0} das verificações da lição rodaram).",
+        ),
+        RunThemAll => ("Run them all: just check {0}", "Rode todas: just check {0}"),
         AllPass => ("Every check passes. Well done!", "Todas as verificações passam. Muito bem!"),
         CompareWithSolution => {
             ("Compare with the reference solution: just diff {0}", "Compare com a solução de referência: just diff {0}")
@@ -435,7 +444,7 @@ mod tests {
         assert_eq!(fill("a {2} {x} {", &[&1]), "a {2} {x} {");
     }
 
-    const ALL: [Msg; 27] = [
+    const ALL: [Msg; 29] = [
         Msg::LessonHeading,
         Msg::ReferenceTag,
         Msg::NotCompiled,
@@ -446,6 +455,8 @@ mod tests {
         Msg::Total,
         Msg::NotMeasured,
         Msg::SolutionPassesAll,
+        Msg::NamedChecksPass,
+        Msg::RunThemAll,
         Msg::AllPass,
         Msg::CompareWithSolution,
         Msg::ThenNextLesson,
