@@ -56,10 +56,15 @@ run-solution lesson program *args:
 progress:
     @{{course}} progress
 
-# Build the book and open it in a browser (installs mdBook the first time)
+# Build the book and open it in a browser: `just book`, or `just book pt-BR` em português (installs mdBook the first time)
 [no-exit-message]
-book:
-    @{{course}} book-serve
+book *language:
+    @{{course}} book-serve {{language}}
+
+# Maintainers: after changing the book's English, update the translations' catalogues (book/po/README.md)
+[no-exit-message]
+book-po:
+    @{{course}} book-po
 
 # Drive the reference servers with the same load and compare them (lessons 03-05)
 load *args:

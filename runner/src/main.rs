@@ -13,14 +13,17 @@
 //! course run-solution NN ROLE … the same program from the reference solution
 //! course verify [NN…] [--allow-dirty]  maintainers: solutions pass, stubs fail, check by check
 //! course mutants [NN[/SLUG]…] [--show]  maintainers: the checks against tests/mutants/
-//! course book-serve            build the book, serve it and open it in a browser
-//! course book-check            maintainers: the book's includes and build are clean
+//! course book-serve [LANG]     build the book (every language) and open it in a browser (--live: serve the English, rebuilt on change)
+//! course book-check            maintainers: the book's includes and build are clean, in every language
+//! course book-po               maintainers: bring the translations' catalogues up to date with the English
 //! ```
 
 mod book;
+mod book_i18n;
 mod build;
 mod checks;
 mod children;
+mod i18n;
 mod isolate;
 mod lessons;
 mod lints;
@@ -49,7 +52,8 @@ usage:
   just progress                     every lesson's progress
   just diff NN [--all] [--yes]      your code against the reference solution
   just reset NN [--yes]             lesson NN back to the stub as the course ships it
-  just run NN PROGRAM [ARGS…]       one of lesson NN's programs (just run-solution: the reference's)";
+  just run NN PROGRAM [ARGS…]       one of lesson NN's programs (just run-solution: the reference's)
+  just book [pt-BR]                 the book in your browser (pt-BR: em português)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -101,8 +105,16 @@ fn main() -> ExitCode {
                 if wanted.is_empty() { Ok(lessons::all()) } else { wanted.iter().map(|n| lessons::find(n)).collect() };
             found.map(|l| verify::verify(&l, flags.contains(&"--allow-dirty"))).unwrap_or_else(|e| complain(&e))
         }),
-        "book-check" => parse(rest, &[], 0, 0).map(|_| book::check()),
-        "book-serve" => parse(rest, &[], 0, 0).map(|_| book::serve()),
+        // `&`, not `&&`: the translations are checked even when English fails.
+        "book-check" => parse(rest, &[], 0, 0).map(|_| book::check() & book_i18n::check()),
+        "book-serve" => parse(rest, &["--live"], 0, 1).map(|(words, flags)| {
+            if flags.contains(&"--live") {
+                book::serve()
+            } else {
+                book_i18n::serve(&words)
+            }
+        }),
+        "book-po" => parse(rest, &[], 0, 0).map(|_| book_i18n::update()),
         "lessons" => parse(rest, &[], 0, 0).map(|_| {
             for l in lessons::all() {
                 println!("{}  {}", l.number, l.title);

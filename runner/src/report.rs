@@ -8,6 +8,7 @@ use std::fs;
 use std::path::Path;
 
 use crate::checks::{self, CheckResult, Outcome, Run};
+use crate::i18n::{self, tr, trf, Msg};
 use crate::lessons::{self, Lesson};
 use crate::lints::Finding;
 
@@ -72,24 +73,50 @@ pub struct Failure {
 /// code does not compile the compiler's first error. `None` when it is done.
 pub fn first_failure(check_file: &Path, run: &Run) -> Option<Failure> {
     if !run.ran {
-        return Some(Failure { name: "the code does not compile".to_string(), text: first_error(&run.build_messages) });
+        let name = i18n::text(i18n::Lang::En, Msg::CodeDoesNotCompile).to_string();
+        return Some(Failure { name, text: first_error(&run.build_messages) });
     }
     let mut results = run.results.clone();
     checks::in_course_order(check_file, &mut results);
     if let Some(failed) = results.iter().find(|r| r.outcome == Outcome::Failed) {
-        let details = run.failures.get(&failed.name).map(String::as_str).unwrap_or("(no output was captured)");
+        let details = run
+            .failures
+            .get(&failed.name)
+            .map(String::as_str)
+            .unwrap_or(i18n::text(i18n::Lang::En, Msg::NoOutputCaptured));
         return Some(Failure { name: failed.name.clone(), text: learner_view(&failed.name, details) });
     }
     let lint = run.lints.as_ref()?.blocking().next()?;
     Some(Failure { name: lint.code.clone(), text: lint_text(lint) })
 }
 
-fn lint_text(lint: &Finding) -> String {
-    format!(
-        "{}\n\nEvery check passes, but clippy found a mistake that keeps the lesson from done: \
-         checks see what happened in one run, this lint sees what your code allows.",
-        crate::build::strip_ansi(&lint.rendered)
+/// The name of the failure [`first_failure`] reports, as printed: the
+/// failure itself stays English, since the mutants compare against it.
+fn translated_name(name: &str) -> String {
+    if name == i18n::text(i18n::Lang::En, Msg::CodeDoesNotCompile) {
+        tr(Msg::CodeDoesNotCompile).to_string()
+    } else {
+        name.to_string()
+    }
+}
+
+/// The text of a failure as printed: the runner's own sentences in the
+/// learner's language; the check's message and hint stay as the check wrote them.
+fn translated_text(text: &str) -> String {
+    let english = [
+        (i18n::text(i18n::Lang::En, Msg::ClippyKeepsFromDone), tr(Msg::ClippyKeepsFromDone)),
+        (i18n::text(i18n::Lang::En, Msg::NoOutputCaptured), tr(Msg::NoOutputCaptured)),
+    ];
+    let text = english.iter().fold(text.to_string(), |t, (en, ours)| t.replace(en, ours));
+    // The hint's pointer into the book names the sections as the learner's book does.
+    text.lines().map(|line| i18n::book_pointer(i18n::language(), line)).collect::<Vec<_>>().join(
+        "
+",
     )
+}
+
+fn lint_text(lint: &Finding) -> String {
+    format!("{}\n\n{}", crate::build::strip_ansi(&lint.rendered), i18n::text(i18n::Lang::En, Msg::ClippyKeepsFromDone))
 }
 
 /// The compiler's first error, from cargo's messages.
@@ -167,63 +194,55 @@ pub enum Whose {
 /// Prints the report of `just check NN`; returns true when the lesson is done.
 pub fn summary(lesson: &Lesson, run: &Run, whose: Whose, show_all: bool) -> bool {
     let check_file = lesson.check_file();
-    let tag = if whose == Whose::Solution { " (reference solution)" } else { "" };
+    let tag = if whose == Whose::Solution { tr(Msg::ReferenceTag) } else { "" };
+    let title = i18n::lesson_title(i18n::language(), lesson.short_title());
     println!();
-    println!("== Lesson {}: {}{tag}", lesson.number, lesson.short_title());
+    println!("{}", trf(Msg::LessonHeading, &[&lesson.number, &title, &tag]));
     if !run.ran {
         println!();
-        println!("The checks did not run: the code does not compile yet.");
-        println!("Fix the first error cargo printed above (the line starting with `error`), then save again");
-        println!("(with `just watch` running) or run `just check {}` again.", lesson.number);
-        println!("Every stub compiles as given: if it did before, look at what you changed.");
+        println!("{}", tr(Msg::NotCompiled));
+        println!("{}", trf(Msg::FixFirstError, &[&lesson.number]));
+        println!("{}", tr(Msg::StubsCompile));
         return false;
     }
     let mut results = run.results.clone();
     checks::in_course_order(&check_file, &mut results);
     let tiers = tiers(&check_file, &results);
-    let width = tiers.iter().map(|t| t.name.len()).max().unwrap_or(5).max(5);
-    for tier in &tiers {
-        let mark = if tier.done() { "done" } else { "" };
-        println!(
-            "   {:width$}  {} {:>2}/{:<2} {mark}",
-            tier.name,
-            bar(tier.passed, tier.total),
-            tier.passed,
-            tier.total
-        );
+    // Labels in the learner's language; `{:width$}` pads by characters, so `ç` counts once.
+    let labels: Vec<String> = tiers.iter().map(|t| i18n::tier_label(i18n::language(), &t.name)).collect();
+    let width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(5).max(5);
+    for (tier, label) in tiers.iter().zip(&labels) {
+        let mark = if tier.done() { tr(Msg::TierDone) } else { "" };
+        println!("   {label:width$}  {} {:>2}/{:<2} {mark}", bar(tier.passed, tier.total), tier.passed, tier.total);
     }
     let passed: usize = tiers.iter().map(|t| t.passed).sum();
     let total: usize = tiers.iter().map(|t| t.total).sum();
-    println!("   {:width$}  {} {passed:>2}/{total:<2}", "total", bar(passed, total));
+    println!("   {:width$}  {} {passed:>2}/{total:<2}", tr(Msg::Total), bar(passed, total));
     print_lint_line(run, width);
 
     let not_measured: Vec<&str> =
         results.iter().filter(|r| r.outcome == Outcome::NotMeasured).map(|r| r.name.as_str()).collect();
     if !not_measured.is_empty() {
         println!();
-        println!(
-            "Not measured on this system ({}; they count neither way): {}",
-            not_measured.len(),
-            not_measured.join(", ")
-        );
+        println!("{}", trf(Msg::NotMeasured, &[&not_measured.len(), &not_measured.join(", ")]));
     }
 
     let Some(next) = first_failure(&check_file, run) else {
         println!();
         if whose == Whose::Solution {
-            println!("The reference solution passes every check.");
+            println!("{}", tr(Msg::SolutionPassesAll));
         } else if whose == Whose::LearnerSome {
-            println!("Every check you named passes ({total} of the lesson's checks ran).");
-            println!("Run them all: just check {}", lesson.number);
+            println!("{}", trf(Msg::NamedChecksPass, &[&total]));
+            println!("{}", trf(Msg::RunThemAll, &[&lesson.number]));
         } else {
-            println!("Every check passes. Well done!");
-            println!("Compare with the reference solution: just diff {}", lesson.number);
+            println!("{}", tr(Msg::AllPass));
+            println!("{}", trf(Msg::CompareWithSolution, &[&lesson.number]));
             match lessons::next_after(lesson) {
-                Some((next, chapter)) => println!(
-                    "Then read the chapter's walk-through of the solution, and go on to lesson {}: {chapter} (just watch {}).",
-                    next.number, next.number
-                ),
-                None => println!("Then read the chapter's walk-through of the solution: that was the last lesson."),
+                Some((next, chapter)) => {
+                    let chapter = i18n::book_phrase(i18n::language(), &chapter);
+                    println!("{}", trf(Msg::ThenNextLesson, &[&next.number, &chapter]))
+                }
+                None => println!("{}", tr(Msg::ThenLastLesson)),
             }
         }
         print_advice(run);
@@ -231,23 +250,23 @@ pub fn summary(lesson: &Lesson, run: &Run, whose: Whose, show_all: bool) -> bool
     };
 
     println!();
-    println!("Next: {}", next.name);
+    println!("{}", trf(Msg::Next, &[&translated_name(&next.name)]));
     println!("{}", "-".repeat(72));
-    println!("{}", next.text);
+    println!("{}", translated_text(&next.text));
     println!("{}", "-".repeat(72));
     let failed: Vec<&str> = results.iter().filter(|r| r.outcome == Outcome::Failed).map(|r| r.name.as_str()).collect();
     if failed.len() > 1 {
         let others: Vec<&str> = failed[1..].iter().copied().take(8).collect();
         let more = if failed.len() - 1 > others.len() { ", …" } else { "" };
-        println!("Also failing ({}): {}{more}", failed.len() - 1, others.join(", "));
+        println!("{}{more}", trf(Msg::AlsoFailing, &[&(failed.len() - 1), &others.join(", ")]));
         if !show_all {
-            println!("Every failure in full: just check {} --all", lesson.number);
+            println!("{}", trf(Msg::EveryFailure, &[&lesson.number]));
         }
     }
     if show_all {
         for name in failed.iter().skip(1) {
             println!();
-            println!("Also: {name}");
+            println!("{}", trf(Msg::Also, &[name]));
             println!("{}", "-".repeat(72));
             println!("{}", learner_view(name, run.failures.get(*name).map(String::as_str).unwrap_or("")));
         }
@@ -258,22 +277,22 @@ pub fn summary(lesson: &Lesson, run: &Run, whose: Whose, show_all: bool) -> bool
 
 fn print_lint_line(run: &Run, width: usize) {
     let line = match &run.lints {
-        None => "not run (is clippy installed? rustup component add clippy)".to_string(),
-        Some(lints) if lints.findings.is_empty() => "clean".to_string(),
+        None => tr(Msg::LintsNotRun).to_string(),
+        Some(lints) if lints.findings.is_empty() => tr(Msg::LintsClean).to_string(),
         Some(lints) => {
             let blocking: Vec<&str> = lints.blocking().map(|f| f.code.as_str()).collect();
             let advice: Vec<&str> = lints.advice().map(|f| f.code.as_str()).collect();
             let mut parts = Vec::new();
             if !blocking.is_empty() {
-                parts.push(format!("{} to fix before done: {}", blocking.len(), blocking.join(", ")));
+                parts.push(trf(Msg::LintsToFix, &[&blocking.len(), &blocking.join(", ")]));
             }
             if !advice.is_empty() {
-                parts.push(format!("{} suggestion(s): {}", advice.len(), advice.join(", ")));
+                parts.push(trf(Msg::LintsSuggestions, &[&advice.len(), &advice.join(", ")]));
             }
             parts.join("; ")
         }
     };
-    println!("   {:width$}  {line}", "lints");
+    println!("   {:width$}  {line}", tr(Msg::LintsLabel));
 }
 
 /// Clippy's suggestions in full: shown once the checks pass (or with --all),
@@ -285,7 +304,7 @@ fn print_advice(run: &Run) {
         return;
     }
     println!();
-    println!("Clippy's suggestions (they do not count against the lesson):");
+    println!("{}", tr(Msg::ClippySuggestionsHeading));
     for finding in advice {
         println!("{}", crate::build::strip_ansi(&finding.rendered));
     }
@@ -296,7 +315,7 @@ pub fn times(run: &Run) {
     let mut results = run.results.clone();
     results.sort_by_key(|r| std::cmp::Reverse(r.duration));
     println!();
-    println!("Time per check (each in its own process):");
+    println!("{}", tr(Msg::TimePerCheckHeading));
     for r in results {
         println!("   {:6.2} s  {:?}  {}", r.duration.as_secs_f64(), r.outcome, r.name);
     }
