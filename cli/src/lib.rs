@@ -23,6 +23,23 @@ pub const EXIT_FAILURE: i32 = 1;
 /// Exits the process (2 for a bad address, 1 when binding fails) instead of
 /// returning an error: a server that cannot listen has nothing else to do.
 pub fn listen_from_args(program: &str, default_addr: &str) -> TcpListener {
+    let listener = bind_from_args(program, default_addr, TcpListener::bind);
+    announce(&listener);
+    listener
+}
+
+/// [`listen_from_args`] for a UDP server (lesson 07): binds a datagram socket
+/// from `[ADDR]`, prints `listening on …`, and exits 2 or 1 the same way.
+pub fn bind_udp_from_args(program: &str, default_addr: &str) -> UdpSocket {
+    let socket = bind_from_args(program, default_addr, UdpSocket::bind);
+    let bound = socket.local_addr().expect("a bound socket has an address");
+    say_listening(bound);
+    socket
+}
+
+/// Reads `[ADDR]` (or takes `default_addr`) and binds it with `bind`, TCP or
+/// UDP alike; `--help`, a bad address and a failed bind end the process.
+fn bind_from_args<S>(program: &str, default_addr: &str, bind: impl FnOnce(SocketAddr) -> io::Result<S>) -> S {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-h" || a == "--help") {
         println!("usage: {program} [ADDR]   (default {default_addr}; port 0 picks a free port)");
@@ -33,8 +50,7 @@ pub fn listen_from_args(program: &str, default_addr: &str) -> TcpListener {
     }
     let wanted = args.first().map(String::as_str).unwrap_or(default_addr);
     let addr = parse_addr(wanted).unwrap_or_else(|why| fail_usage(program, &why));
-
-    let listener = TcpListener::bind(addr).unwrap_or_else(|e| {
+    bind(addr).unwrap_or_else(|e| {
         let advice = match e.kind() {
             io::ErrorKind::AddrInUse => {
                 " (is another server still running? stop it, or pick another port, \
@@ -45,45 +61,17 @@ pub fn listen_from_args(program: &str, default_addr: &str) -> TcpListener {
         };
         eprintln!("{program}: cannot listen on {addr}: {e}{advice}");
         exit(EXIT_FAILURE);
-    });
-    announce(&listener);
-    listener
-}
-
-/// [`listen_from_args`] for a UDP server (lesson 07): binds a datagram socket
-/// from `[ADDR]`, prints `listening on …`, and exits 2 or 1 the same way.
-pub fn bind_udp_from_args(program: &str, default_addr: &str) -> UdpSocket {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "-h" || a == "--help") {
-        println!("usage: {program} [ADDR]   (default {default_addr}; port 0 picks a free port)");
-        exit(0);
-    }
-    if args.len() > 1 {
-        fail_usage(program, &format!("expected at most one argument, got {}", args.len()));
-    }
-    let wanted = args.first().map(String::as_str).unwrap_or(default_addr);
-    let addr = parse_addr(wanted).unwrap_or_else(|why| fail_usage(program, &why));
-    let socket = UdpSocket::bind(addr).unwrap_or_else(|e| {
-        let advice = match e.kind() {
-            io::ErrorKind::AddrInUse => " (is another server still running? stop it, or pick another port)",
-            io::ErrorKind::PermissionDenied => " (ports below 1024 need privileges: use a higher one)",
-            _ => "",
-        };
-        eprintln!("{program}: cannot listen on {addr}: {e}{advice}");
-        exit(EXIT_FAILURE);
-    });
-    let bound = socket.local_addr().expect("a bound socket has an address");
-    let mut out = io::stdout().lock();
-    let _ = writeln!(out, "listening on {bound}");
-    let _ = out.flush();
-    socket
+    })
 }
 
 /// Prints the `listening on <IP>:<PORT>` line that tests and people wait for.
 /// Flushed at once: stdout is block-buffered when it is a pipe, and a test
 /// reading the line would otherwise wait for a line that sits in our buffer.
 pub fn announce(listener: &TcpListener) {
-    let addr = listener.local_addr().expect("a bound listener has an address");
+    say_listening(listener.local_addr().expect("a bound listener has an address"));
+}
+
+fn say_listening(addr: SocketAddr) {
     let mut out = io::stdout().lock();
     // A closed stdout must not stop the server: the line is a courtesy.
     let _ = writeln!(out, "listening on {addr}");
