@@ -1,7 +1,8 @@
 //! The client through a lossy network: how many sends a message takes when
 //! the relay loses a given share of the datagrams, each way.
 //!
-//! `cargo run --release --manifest-path solutions/Cargo.toml -p datagrams --example lossy`
+//! `cargo run --release -p datagrams --example lossy`, once your `Sender` and
+//! `serve` work (the reference's: add `--manifest-path solutions/Cargo.toml`).
 //!
 //! The relay is the checks' own (`harness::Relay`), seeded: the same
 //! datagrams are lost on every run, so the counts are the same on every run

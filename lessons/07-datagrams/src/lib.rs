@@ -77,11 +77,15 @@ pub fn answer(memory: &mut Memory, datagram: &[u8], from: SocketAddr) -> Answer 
 /// 2. [`answer`] it.
 /// 3. A `Delivered(text)` is one line on `log`: `writeln!(log, "{from} says
 ///    {text:?}")`; a `Disconnected` may log a line too; a `Repeat`, none.
+///    A `Refused(problem)` is worth a line on standard error for whoever
+///    runs the server: `eprintln!("{from} refused: {problem}")`.
 /// 4. `socket.send_to(reply, from)`: to the address *this* datagram came
 ///    from; every client has its own.
 ///
 /// An error from `recv_from` or `send_to` concerns one datagram: print it
-/// and go on, never end the server with `?`.
+/// and go on, never end the server with `?` or `unwrap`. On Linux they are
+/// rare, but on Windows, after a reply reaches a port where nothing listens
+/// (a client that left), the next `recv_from` fails with `WSAECONNRESET`.
 ///
 /// Book: Datagrams › UDP in Rust.
 pub fn serve(socket: UdpSocket, log: impl Write) -> io::Result<()> {
