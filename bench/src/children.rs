@@ -37,10 +37,16 @@ impl ServerChild {
             let _ = first_line.send(lines.next());
             for _ in lines.by_ref() {}
         });
-        let mut server = ServerChild { child, addr: ([127, 0, 0, 1], 0).into() };
+        let mut server =
+            ServerChild { child, addr: ([127, 0, 0, 1], 0).into() };
         let line = match first.recv_timeout(START_DEADLINE) {
             Ok(Some(Ok(line))) => line,
-            _ => return Err(format!("{name} printed no `listening on` line within {} s", START_DEADLINE.as_secs())),
+            _ => {
+                return Err(format!(
+                    "{name} printed no `listening on` line within {} s",
+                    START_DEADLINE.as_secs()
+                ))
+            }
         };
         server.addr = line
             .strip_prefix("listening on ")
@@ -69,7 +75,12 @@ impl Drop for ServerChild {
 pub fn status(pid: u32) -> Option<(u64, u64)> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let field = |key: &str| -> Option<u64> {
-        text.lines().find(|l| l.starts_with(key))?.split_whitespace().nth(1)?.parse().ok()
+        text.lines()
+            .find(|l| l.starts_with(key))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
     };
     Some((field("VmRSS:")?, field("Threads:")?))
 }

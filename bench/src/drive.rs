@@ -54,21 +54,39 @@ impl Outcome {
 /// Scoped threads: every client thread borrows `frame` from this function,
 /// with no `Arc` and no copy, because `thread::scope` joins them all before
 /// it returns, so `frame` outlives them.
-pub fn load_run(addr: SocketAddr, clients: usize, messages: usize, deadline: Duration) -> Outcome {
+pub fn load_run(
+    addr: SocketAddr,
+    clients: usize,
+    messages: usize,
+    deadline: Duration,
+) -> Outcome {
     let mut frame = format!("{:<64}", BODY.len()).into_bytes();
     frame.extend_from_slice(BODY);
     let started = Instant::now();
     let until = started + deadline;
     let results: Vec<ClientResult> = thread::scope(|scope| {
-        let running: Vec<_> =
-            (0..clients).map(|_| scope.spawn(|| one_client(addr, &frame, messages, started, until))).collect();
-        running.into_iter().map(|client| client.join().unwrap_or_else(|_| panicked())).collect()
+        let running: Vec<_> = (0..clients)
+            .map(|_| {
+                scope.spawn(|| {
+                    one_client(addr, &frame, messages, started, until)
+                })
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|client| client.join().unwrap_or_else(|_| panicked()))
+            .collect()
     });
-    let mut outcome = Outcome { expected: clients * messages, wall: started.elapsed(), ..Outcome::default() };
+    let mut outcome = Outcome {
+        expected: clients * messages,
+        wall: started.elapsed(),
+        ..Outcome::default()
+    };
     for ClientResult { latencies, first_reply, error } in results {
         outcome.confirmed += latencies.len();
         outcome.latencies.extend(latencies);
-        outcome.slowest_first_reply = outcome.slowest_first_reply.max(first_reply);
+        outcome.slowest_first_reply =
+            outcome.slowest_first_reply.max(first_reply);
         match error {
             Some(e) if is_timeout_text(&e) => outcome.deadline_hit = true,
             Some(e) => outcome.errors.push(e),
@@ -91,11 +109,21 @@ struct ClientResult {
 }
 
 fn panicked() -> ClientResult {
-    ClientResult { latencies: Vec::new(), first_reply: None, error: Some("client thread panicked".into()) }
+    ClientResult {
+        latencies: Vec::new(),
+        first_reply: None,
+        error: Some("client thread panicked".into()),
+    }
 }
 
 /// One client: sends `frame` `messages` times, each time waiting for the confirmation.
-fn one_client(addr: SocketAddr, frame: &[u8], messages: usize, started: Instant, until: Instant) -> ClientResult {
+fn one_client(
+    addr: SocketAddr,
+    frame: &[u8],
+    messages: usize,
+    started: Instant,
+    until: Instant,
+) -> ClientResult {
     let mut latencies = Vec::with_capacity(messages);
     let mut first_reply = None;
     let result = (|| -> io::Result<()> {
@@ -109,7 +137,10 @@ fn one_client(addr: SocketAddr, frame: &[u8], messages: usize, started: Instant,
             stream.write_all(frame)?;
             stream.read_exact(&mut reply)?;
             if reply != CONFIRMATION {
-                return Err(io::Error::other(format!("unexpected reply {:?}", String::from_utf8_lossy(&reply))));
+                return Err(io::Error::other(format!(
+                    "unexpected reply {:?}",
+                    String::from_utf8_lossy(&reply)
+                )));
             }
             latencies.push(sent.elapsed());
             first_reply.get_or_insert_with(|| started.elapsed());
@@ -120,7 +151,11 @@ fn one_client(addr: SocketAddr, frame: &[u8], messages: usize, started: Instant,
         let _ = stream.read_exact(&mut reply);
         Ok(())
     })();
-    ClientResult { latencies, first_reply, error: result.err().map(|e| e.to_string()) }
+    ClientResult {
+        latencies,
+        first_reply,
+        error: result.err().map(|e| e.to_string()),
+    }
 }
 
 /// Time left before `until`, or a timeout error.
@@ -133,7 +168,9 @@ fn left(until: Instant) -> io::Result<Duration> {
 }
 
 fn is_timeout_text(e: &str) -> bool {
-    e.contains("deadline") || e.contains("timed out") || e.contains("Resource temporarily unavailable")
+    e.contains("deadline")
+        || e.contains("timed out")
+        || e.contains("Resource temporarily unavailable")
 }
 
 /// The idle run's results.
@@ -160,7 +197,13 @@ const STEPS: usize = 5;
 /// peaks are sampled peaks: the active clients do not all overlap (a client
 /// may finish before the last one connects), so a thread-per-client server
 /// may show fewer than `1 + idle + active` threads.
-pub fn idle_run(server: &ServerChild, idle: usize, active: usize, messages: usize, deadline: Duration) -> IdleOutcome {
+pub fn idle_run(
+    server: &ServerChild,
+    idle: usize,
+    active: usize,
+    messages: usize,
+    deadline: Duration,
+) -> IdleOutcome {
     let addr = server.addr();
     let pid = server.pid();
     let mut outcome = IdleOutcome::default();
@@ -175,7 +218,8 @@ pub fn idle_run(server: &ServerChild, idle: usize, active: usize, messages: usiz
         thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
                 if let Some((rss, threads)) = status(pid) {
-                    let mut peak = peaks.lock().unwrap_or_else(|p| p.into_inner());
+                    let mut peak =
+                        peaks.lock().unwrap_or_else(|p| p.into_inner());
                     peak.0 = peak.0.max(rss);
                     peak.1 = peak.1.max(threads);
                 }
@@ -220,7 +264,8 @@ pub fn idle_run(server: &ServerChild, idle: usize, active: usize, messages: usiz
 fn settle(pid: u32, fds: usize) {
     let until = Instant::now() + Duration::from_secs(2);
     let (mut last, mut since) = (open_fds(pid), Instant::now());
-    while Instant::now() < until && since.elapsed() < Duration::from_millis(200) {
+    while Instant::now() < until && since.elapsed() < Duration::from_millis(200)
+    {
         let now = open_fds(pid);
         if now.is_none_or(|n| n >= fds) {
             return;
@@ -243,30 +288,56 @@ fn open_fds(pid: u32) -> Option<usize> {
 ///
 /// A server that stops accepting fills its backlog, and then `connect` times
 /// out: an opener gives up at its first failed connect, and everyone after 30 s.
-fn open_idle(addr: SocketAddr, idle: usize) -> (Vec<TcpStream>, Option<String>) {
+fn open_idle(
+    addr: SocketAddr,
+    idle: usize,
+) -> (Vec<TcpStream>, Option<String>) {
     const OPENERS: usize = 8;
     let until = Instant::now() + Duration::from_secs(30);
-    let results: Vec<(Vec<TcpStream>, Option<String>)> = thread::scope(|scope| {
-        let openers: Vec<_> = (0..OPENERS)
-            .map(|i| {
-                let share = idle / OPENERS + usize::from(i < idle % OPENERS);
-                scope.spawn(move || {
-                    let mut held = Vec::with_capacity(share);
-                    while held.len() < share {
-                        if Instant::now() > until {
-                            return (held, Some("gave up opening after 30 s".to_string()));
+    let results: Vec<(Vec<TcpStream>, Option<String>)> =
+        thread::scope(|scope| {
+            let openers: Vec<_> = (0..OPENERS)
+                .map(|i| {
+                    let share =
+                        idle / OPENERS + usize::from(i < idle % OPENERS);
+                    scope.spawn(move || {
+                        let mut held = Vec::with_capacity(share);
+                        while held.len() < share {
+                            if Instant::now() > until {
+                                return (
+                                    held,
+                                    Some(
+                                        "gave up opening after 30 s"
+                                            .to_string(),
+                                    ),
+                                );
+                            }
+                            match TcpStream::connect_timeout(
+                                &addr,
+                                Duration::from_secs(2),
+                            ) {
+                                Ok(stream) => held.push(stream),
+                                Err(e) => {
+                                    return (
+                                        held,
+                                        Some(format!("connect: {e}")),
+                                    )
+                                }
+                            }
                         }
-                        match TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
-                            Ok(stream) => held.push(stream),
-                            Err(e) => return (held, Some(format!("connect: {e}"))),
-                        }
-                    }
-                    (held, None)
+                        (held, None)
+                    })
                 })
-            })
-            .collect();
-        openers.into_iter().map(|o| o.join().unwrap_or_else(|_| (Vec::new(), Some("panicked".into())))).collect()
-    });
+                .collect();
+            openers
+                .into_iter()
+                .map(|o| {
+                    o.join().unwrap_or_else(|_| {
+                        (Vec::new(), Some("panicked".into()))
+                    })
+                })
+                .collect()
+        });
     let mut all = Vec::with_capacity(idle);
     let mut note = None;
     for (held, why) in results {

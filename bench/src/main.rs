@@ -35,7 +35,8 @@ use drive::{idle_run, load_run};
 use report::{IdleRow, LoadRow};
 
 const PROGRAM: &str = "course-load";
-const ALL_SERVERS: &[&str] = &["confirm-server", "threads-server", "mio-server"];
+const ALL_SERVERS: &[&str] =
+    &["confirm-server", "threads-server", "mio-server"];
 
 /// The command line, with its defaults.
 struct Options {
@@ -80,14 +81,19 @@ fn parse_options() -> Result<Options, String> {
     let mut messages_given = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
+        let mut value = |name: &str| {
+            args.next().ok_or_else(|| format!("{name} needs a value"))
+        };
         match arg.as_str() {
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
             }
             "--servers" => {
-                options.servers = value("--servers")?.split(',').map(|s| s.trim().to_string()).collect();
+                options.servers = value("--servers")?
+                    .split(',')
+                    .map(|s| s.trim().to_string())
+                    .collect();
             }
             "--messages" => {
                 options.messages = number(&value("--messages")?, "--messages")?;
@@ -97,7 +103,9 @@ fn parse_options() -> Result<Options, String> {
                 options.idle = number(&value("--idle")?, "--idle")?;
                 idle_given = true;
             }
-            "--bin-dir" => options.bin_dir = Some(PathBuf::from(value("--bin-dir")?)),
+            "--bin-dir" => {
+                options.bin_dir = Some(PathBuf::from(value("--bin-dir")?))
+            }
             "--plot" => options.plot = PathBuf::from(value("--plot")?),
             "--quick" => {
                 if !messages_given {
@@ -109,7 +117,9 @@ fn parse_options() -> Result<Options, String> {
                 options.run_deadline = Duration::from_secs(10);
                 options.idle_deadline = Duration::from_secs(5);
             }
-            other => return Err(format!("unknown argument {other:?}\n\n{USAGE}")),
+            other => {
+                return Err(format!("unknown argument {other:?}\n\n{USAGE}"))
+            }
         }
     }
     if options.messages == 0 {
@@ -119,7 +129,8 @@ fn parse_options() -> Result<Options, String> {
 }
 
 fn number(text: &str, name: &str) -> Result<usize, String> {
-    text.parse().map_err(|_| format!("{name} expects a whole number, got {text:?}"))
+    text.parse()
+        .map_err(|_| format!("{name} expects a whole number, got {text:?}"))
 }
 
 /// Where `just load` puts the reference binaries: solutions/target/release,
@@ -130,7 +141,9 @@ fn bin_dirs(options: &Options) -> Vec<PathBuf> {
     }
     let root = workspace_root();
     let mut dirs = vec![root.join("solutions").join("target").join("release")];
-    if let Some(shared) = std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
+    if let Some(shared) =
+        std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty())
+    {
         dirs.push(PathBuf::from(&shared).join("release"));
         dirs.push(PathBuf::from(&shared).join("solutions").join("release"));
     }
@@ -139,7 +152,10 @@ fn bin_dirs(options: &Options) -> Vec<PathBuf> {
 
 /// The course's root folder (this crate is `bench/` in it).
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new("..")).to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or(Path::new(".."))
+        .to_path_buf()
 }
 
 fn main() -> ExitCode {
@@ -174,20 +190,35 @@ fn main() -> ExitCode {
     let mut skipped: Vec<String> = Vec::new();
 
     for name in &options.servers {
-        let Some(path) = dirs.iter().map(|d| d.join(name)).find(|p| p.is_file()) else {
-            let looked: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+        let Some(path) =
+            dirs.iter().map(|d| d.join(name)).find(|p| p.is_file())
+        else {
+            let looked: Vec<String> =
+                dirs.iter().map(|d| d.display().to_string()).collect();
             skipped.push(format!(
                 "{name}: not found in {} (not built, or its lesson is not written yet)",
                 looked.join(", ")
             ));
             continue;
         };
-        eprintln!("{PROGRAM}: {name}: load runs with {:?} clients", options.clients);
+        eprintln!(
+            "{PROGRAM}: {name}: load runs with {:?} clients",
+            options.clients
+        );
         match ServerChild::start(name, &path) {
             Ok(server) => {
                 for &clients in &options.clients {
-                    let outcome = load_run(server.addr(), clients, options.messages, options.run_deadline);
-                    load_rows.push(LoadRow { server: name.clone(), clients, outcome });
+                    let outcome = load_run(
+                        server.addr(),
+                        clients,
+                        options.messages,
+                        options.run_deadline,
+                    );
+                    load_rows.push(LoadRow {
+                        server: name.clone(),
+                        clients,
+                        outcome,
+                    });
                 }
                 drop(server); // killed here, before the next one starts
             }
@@ -200,7 +231,13 @@ fn main() -> ExitCode {
             eprintln!("{PROGRAM}: {name}: {idle} idle connections beside {} active clients", options.active);
             match ServerChild::start(name, &path) {
                 Ok(server) => {
-                    let outcome = idle_run(&server, idle, options.active, options.messages, options.idle_deadline);
+                    let outcome = idle_run(
+                        &server,
+                        idle,
+                        options.active,
+                        options.messages,
+                        options.idle_deadline,
+                    );
                     idle_rows.push(IdleRow {
                         server: name.clone(),
                         wanted_idle: idle,

@@ -21,11 +21,13 @@ pub struct IdleRow {
 /// Date, cores, kernel, CPU and the open-files limit, for the reader of the table.
 pub fn machine(open_files: u64) -> String {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .unwrap_or_default();
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|info| {
-            let line = info.lines().find(|l| l.starts_with("model name"))?.to_string();
+            let line =
+                info.lines().find(|l| l.starts_with("model name"))?.to_string();
             Some(line.split_once(':')?.1.trim().to_string())
         })
         .unwrap_or_else(|| "unknown CPU".into());
@@ -68,7 +70,13 @@ pub fn load_table(rows: &[LoadRow], deadline: Duration) -> String {
     );
     for row in rows {
         let o = &row.outcome;
-        let _ = writeln!(out, "| {} | {} | {} |", row.server, row.clients, cells(o, deadline));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            row.server,
+            row.clients,
+            cells(o, deadline)
+        );
     }
     out
 }
@@ -81,7 +89,12 @@ pub fn idle_table(rows: &[IdleRow], deadline: Duration) -> String {
     for row in rows {
         let o = &row.outcome;
         let held = if o.opened < row.wanted_idle {
-            format!("{} of {} ({})", o.opened, row.wanted_idle, o.open_note.as_deref().unwrap_or("stopped"))
+            format!(
+                "{} of {} ({})",
+                o.opened,
+                row.wanted_idle,
+                o.open_note.as_deref().unwrap_or("stopped")
+            )
         } else {
             o.opened.to_string()
         };
@@ -102,13 +115,23 @@ pub fn idle_table(rows: &[IdleRow], deadline: Duration) -> String {
 /// messages/s, p50, p99, wall time.
 fn cells(o: &Outcome, deadline: Duration) -> String {
     if o.confirmed == 0 {
-        let why = o.errors.first().map(|e| format!("; {e}")).unwrap_or_default();
-        return format!("starved (0 msgs in {:.0} s{why}) | – | – | – | {}", o.wall.as_secs_f64(), duration(o.wall));
+        let why =
+            o.errors.first().map(|e| format!("; {e}")).unwrap_or_default();
+        return format!(
+            "starved (0 msgs in {:.0} s{why}) | – | – | – | {}",
+            o.wall.as_secs_f64(),
+            duration(o.wall)
+        );
     }
     let mut wall = duration(o.wall);
     if o.confirmed < o.expected {
-        let why = if o.deadline_hit { format!("deadline {} s", deadline.as_secs()) } else { "errors".into() };
-        let _ = write!(wall, " ({why}: {} of {} msgs)", o.confirmed, o.expected);
+        let why = if o.deadline_hit {
+            format!("deadline {} s", deadline.as_secs())
+        } else {
+            "errors".into()
+        };
+        let _ =
+            write!(wall, " ({why}: {} of {} msgs)", o.confirmed, o.expected);
     }
     if let Some(e) = o.errors.first() {
         let _ = write!(wall, " ({} client errors, e.g. {e})", o.errors.len());
@@ -143,7 +166,8 @@ fn kib(kb: u64) -> String {
 
 /// Now, as `YYYY-MM-DD HH:MM`, from the system clock (no date library).
 fn utc_now() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs =
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (days, rest) = (secs / 86_400, secs % 86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days as i64 + 719_468;
@@ -155,5 +179,9 @@ fn utc_now() -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}", rest / 3600, rest % 3600 / 60)
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
+        rest / 3600,
+        rest % 3600 / 60
+    )
 }

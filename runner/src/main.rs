@@ -160,7 +160,21 @@ fn with_lesson(wanted: &str, f: impl FnOnce(&Lesson) -> bool) -> bool {
 /// `just check NN` and `just solution NN`: one run, one report.
 fn check(lesson: &Lesson, side: Side, names: &[&str], flags: &[&str]) -> bool {
     let run = run_lesson(lesson, side, names, !flags.contains(&"--no-lints"));
-    let whose = if side == Side::Solution { Whose::Solution } else { Whose::Learner };
+    if run.ran && run.results.is_empty() && !names.is_empty() {
+        // A typo in a name must not read as "every check passes".
+        let source = std::fs::read_to_string(lesson.check_file()).unwrap_or_default();
+        return complain(&format!(
+            "no check of lesson {} has a name containing {}; its tiers are: {}",
+            lesson.number,
+            names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" or "),
+            checks::tiers(&source).join(", ")
+        ));
+    }
+    let whose = match (side, names.is_empty()) {
+        (Side::Solution, _) => Whose::Solution,
+        (Side::Lesson, true) => Whose::Learner,
+        (Side::Lesson, false) => Whose::LearnerSome,
+    };
     let done = report::summary(lesson, &run, whose, flags.contains(&"--all"));
     if flags.contains(&"--times") {
         report::times(&run);

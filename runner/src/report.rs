@@ -107,12 +107,39 @@ fn first_error(messages: &[String]) -> String {
 /// stopped), but with those of threads the learner's code started, which
 /// point at the learner's own file and line.
 pub fn learner_view(name: &str, details: &str) -> String {
-    details
-        .lines()
-        .filter(|l| !panicking_thread(l).is_some_and(|thread| thread == name || thread.starts_with("course:")))
-        .collect::<Vec<_>>()
-        .join("\n")
+    let lines: Vec<&str> = details.lines().collect();
+    let hidden = |l: &str| panicking_thread(l).is_some_and(|thread| thread == name || thread.starts_with("course:"));
+    // What stands before the check's own panic line is what programs printed
+    // while it ran (a server in the check's process logs as it goes): keep its
+    // last words, and every panic of a thread the learner's code started.
+    let output_ends = lines.iter().position(|l| hidden(l)).unwrap_or(0);
+    let left_out_before = output_ends.saturating_sub(OUTPUT_SHOWN);
+    let mut kept: Vec<&str> = Vec::new();
+    let mut left_out = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let learner_panic = panicking_thread(line).is_some() && !hidden(line);
+        let after_learner_panic = i > 0 && panicking_thread(lines[i - 1]).is_some() && !hidden(lines[i - 1]);
+        if hidden(line) {
+            continue;
+        }
+        if i < left_out_before && !learner_panic && !after_learner_panic {
+            left_out += 1;
+            continue;
+        }
+        kept.push(line);
+    }
+    let mut shown = Vec::new();
+    if left_out > 0 {
+        shown.push(format!("(… {left_out} earlier lines of output left out)"));
+    }
+    shown.extend(kept.iter().map(|l| l.to_string()));
+    shown.join("\n")
 }
+
+/// The most lines of a program's own output (a server running in the check's
+/// process prints as it goes) shown above a failure: its last words, not a log
+/// of a hundred users joining.
+const OUTPUT_SHOWN: usize = 6;
 
 /// The thread named by a `thread 'NAME' panicked at …` line (newer Rust puts
 /// its id between: `thread 'NAME' (1234) panicked at …`).
@@ -131,6 +158,8 @@ pub fn panicking_thread(line: &str) -> Option<&str> {
 pub enum Whose {
     /// `just check NN`: the learner's lesson.
     Learner,
+    /// `just check NN NAME…`: only the learner's checks whose names contain NAME.
+    LearnerSome,
     /// `just solution NN`: the reference solution.
     Solution,
 }
@@ -183,6 +212,9 @@ pub fn summary(lesson: &Lesson, run: &Run, whose: Whose, show_all: bool) -> bool
         println!();
         if whose == Whose::Solution {
             println!("The reference solution passes every check.");
+        } else if whose == Whose::LearnerSome {
+            println!("Every check you named passes ({total} of the lesson's checks ran).");
+            println!("Run them all: just check {}", lesson.number);
         } else {
             println!("Every check passes. Well done!");
             println!("Compare with the reference solution: just diff {}", lesson.number);
@@ -274,6 +306,20 @@ pub fn times(run: &Run) {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn keeps_the_message_and_the_last_lines_of_output() {
+        let mut details: Vec<String> = (0..20).map(|i| format!("u{i:03} joined")).collect();
+        details.push("thread 'check' panicked at tests/06-chat/check.rs:1:1:".into());
+        details.push("the room stalled".into());
+        let shown = learner_view("check", &details.join("\n"));
+        assert_eq!(
+            shown,
+            "(… 14 earlier lines of output left out)\nu014 joined\nu015 joined\nu016 joined\nu017 joined\n\
+             u018 joined\nu019 joined\nthe room stalled"
+        );
+        assert_eq!(learner_view("x", "a\nthread 'x' panicked at f:1:1:\nboom"), "a\nboom");
+    }
 
     #[test]
     fn bars_fill_in_proportion() {

@@ -34,6 +34,11 @@ pub fn known_done(lesson: &Lesson) -> bool {
     text.trim() == "done" && matches!((recorded, changed), (Some(r), Some(c)) if c <= r)
 }
 
+/// True when a full run of the lesson's checks was ever recorded here.
+pub fn ever_checked(lesson: &Lesson) -> bool {
+    verdict_file(lesson).exists()
+}
+
 /// The first lesson not known to be done: where `just watch` alone starts.
 pub fn first_not_done() -> Option<Lesson> {
     let all = lessons::all();

@@ -30,11 +30,12 @@ fn confirm(question: &str, skip_with: &str) -> bool {
 /// (by the last run), it asks first.
 pub fn diff(lesson: &Lesson, everything: bool, yes: bool) -> bool {
     if !yes && !state::known_done(lesson) {
-        let question = format!(
-            "Lesson {}'s checks do not all pass yet (as far as the last `just check {}` knows), and the diff \
-             shows the reference solution: the answer. Show it anyway?",
-            lesson.number, lesson.number
-        );
+        let known = if state::ever_checked(lesson) {
+            format!("Lesson {}'s checks did not all pass when last run", lesson.number)
+        } else {
+            format!("Lesson {}'s checks have not been run here yet (`just check {}`)", lesson.number, lesson.number)
+        };
+        let question = format!("{known}, and the diff shows the reference solution: the answer. Show it anyway?");
         if !confirm(&question, &format!("just diff {} --yes", lesson.number)) {
             println!("Nothing shown.");
             return true;

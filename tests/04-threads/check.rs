@@ -2,6 +2,8 @@
 //!
 //! Tiers, in the order a learner meets them (the course runner reads the
 //! order of the `mod` lines below):
+//! - counting: `Stats` on its own, then from many threads at once (every server
+//!   below uses it, so a count that deadlocks or loses updates is named here);
 //! - basics: two clients at once, fifty clients at once, the binary;
 //! - sharing: the count of active clients, and no lock held while a client is served;
 //! - robustness: a stalled client delays nobody, a panicking handler ends only its client;
@@ -18,16 +20,18 @@ use std::time::{Duration, Instant};
 
 use harness::confirm::frame;
 use harness::{check, check_within, run_within, run_within_or, show_bytes, Client, Failure, Server, IO_DEADLINE};
-use support::{expect_count, threads_left, threads_named, Gate};
+use support::{expect_count, threads_left, threads_named, waiting_in_backlog, Gate};
 use threads::{PoolHandle, Stats};
 
 /// How long a client that should be served at once may wait for its confirmation.
 const PROMPTLY: Duration = Duration::from_secs(2);
 
 /// What a server that serves one client at a time does to the next client.
-const ONE_AT_A_TIME: &str = "the server is busy with another client, so this one waits its turn: either every client \
-     is served on one thread, or each has a thread but they take turns on a lock held while a client is served \
-     (a `MutexGuard` lives until the end of its scope: take what you need and let it go before the handler runs)";
+const ONE_AT_A_TIME: &str = "the server is busy with another client, so this one waits its turn. Most likely:\n\
+     1. the accept loop serves the client itself, or `join`s the client's thread right after spawning it: \
+     give each client a thread of its own and go straight back to `accept`;\n\
+     2. each client has a thread, but they take turns on a lock held while a client is served (a `MutexGuard` \
+     lives until the end of its scope: take what you need and let it go before the handler runs)";
 
 /// What a pool whose workers take turns does.
 const POOL_IN_TURN: &str = "the workers take turns: one holds the queue's lock while it serves its client. \
@@ -99,6 +103,151 @@ fn active_now(stats: &Arc<Stats>) -> usize {
     )
 }
 
+mod counting {
+    use super::*;
+
+    /// What keeps a call to the count from returning.
+    const LOCKED: &str = "a lock taken twice on one thread: std's `Mutex` is not re-entrant, so calling \
+         `self.active()` (which locks) while holding a guard of the same lock waits for ever. Change and read \
+         the count through the one guard you hold, or use an `AtomicUsize` (no lock at all)";
+
+    #[test]
+    fn the_count_goes_up_and_down() {
+        check(
+            "`connected` adds one and returns the new count, `left` takes one away and returns the new count, \
+             `active` reads it. `fetch_add` and `fetch_sub` return the value *before* the change: add (or take) \
+             one to what they return. Book: Threads › Sharing state: Arc, Mutex and atomics",
+            || {
+                let stats = Arc::new(Stats::new());
+                type Step = (&'static str, fn(&Stats) -> usize, usize);
+                let steps: [Step; 6] = [
+                    ("active()", Stats::active, 0),
+                    ("connected()", Stats::connected, 1),
+                    ("connected()", Stats::connected, 2),
+                    ("left()", Stats::left, 1),
+                    ("active()", Stats::active, 1),
+                    ("left()", Stats::left, 0),
+                ];
+                let mut calls = Vec::new();
+                for (name, step, expected) in steps {
+                    let shared = Arc::clone(&stats);
+                    calls.push(format!("stats.{name}"));
+                    let got = run_within_or(&format!("`stats.{name}`"), Duration::from_secs(1), LOCKED, move || {
+                        step(&shared)
+                    });
+                    if got != expected {
+                        let before = expected.abs_diff(got) == 1 && name != "active()";
+                        let mut failure = Failure::new(format!("`stats.{name}` returned {got}, expected {expected}"))
+                            .field("calls", calls.join(", "));
+                        if before {
+                            failure = failure.field(
+                                "likely",
+                                "it returns the count before the change: that is what `fetch_add` and \
+                                 `fetch_sub` return",
+                            );
+                        }
+                        failure.fail();
+                    }
+                }
+            },
+        );
+    }
+
+    #[test]
+    fn the_count_is_right_when_threads_change_it_at_once() {
+        check(
+            "many threads change the count at the same moment: each change must be one indivisible step. \
+             `fetch_add(1, …)` and `fetch_sub(1, …)` on an `AtomicUsize` are; a `load` followed by a `store` is \
+             not (another thread's change in between is lost). Book: Threads › Sharing state: Arc, Mutex and atomics",
+            || {
+                const THREADS: usize = 4;
+                let stats = Arc::new(Stats::new());
+                let broken = Arc::new(std::sync::Mutex::new(None::<String>));
+                let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let pairs = Arc::new(AtomicUsize::new(0));
+                let start = Arc::new(std::sync::Barrier::new(THREADS));
+                let workers: Vec<_> = (0..THREADS)
+                    .map(|i| {
+                        let (stats, broken, stop, pairs, start) = (
+                            Arc::clone(&stats),
+                            Arc::clone(&broken),
+                            Arc::clone(&stop),
+                            Arc::clone(&pairs),
+                            Arc::clone(&start),
+                        );
+                        thread::Builder::new()
+                            .name(format!("course:counter-{i}"))
+                            .spawn(move || {
+                                start.wait();
+                                // With at most THREADS clients in at once, the count
+                                // stays between 0 and THREADS; a lost update makes
+                                // it drift out (or below zero, a panic on usize).
+                                let outcome = std::panic::catch_unwind(|| {
+                                    while !stop.load(Ordering::Relaxed) {
+                                        let up = stats.connected();
+                                        let down = stats.left();
+                                        pairs.fetch_add(1, Ordering::Relaxed);
+                                        if up == 0 || up > THREADS || down >= THREADS {
+                                            return Some(format!(
+                                                "`connected()` returned {up}, then `left()` returned {down}, with \
+                                                 only {THREADS} threads counting"
+                                            ));
+                                        }
+                                    }
+                                    None
+                                });
+                                let problem = outcome.unwrap_or_else(|_| {
+                                    Some(
+                                        "`left()` panicked (the count went below zero): another thread's \
+                                         `connected()` had been lost"
+                                            .to_string(),
+                                    )
+                                });
+                                if let Some(problem) = problem {
+                                    broken.lock().unwrap().get_or_insert(problem);
+                                    stop.store(true, Ordering::Relaxed);
+                                }
+                            })
+                            .expect("start a thread")
+                    })
+                    .collect();
+                // Up to half a second of contention, or until an update is lost.
+                let started = Instant::now();
+                while started.elapsed() < Duration::from_millis(500) && !stop.load(Ordering::Relaxed) {
+                    thread::sleep(Duration::from_millis(10));
+                }
+                stop.store(true, Ordering::Relaxed);
+                // A thread stuck in a lock would hang the join: wait for them with a deadline.
+                run_within_or("the counting threads", Duration::from_secs(5), LOCKED, move || {
+                    for worker in workers {
+                        let _ = worker.join();
+                    }
+                });
+                let pairs = pairs.load(Ordering::Relaxed);
+                let now = stats.active();
+                if now != 0 {
+                    broken.lock().unwrap().get_or_insert(format!("`stats.active()` is {now} at the end, not 0"));
+                }
+                let what = broken.lock().unwrap().take();
+                if let Some(what) = what {
+                    Failure::new("the count lost updates when threads changed it at the same time")
+                        .field(
+                            "did",
+                            format!("{THREADS} threads at once, each calling `connected()` then `left()`, {pairs} pairs in all"),
+                        )
+                        .field("got", what)
+                        .field(
+                            "likely",
+                            "each change is a `load` then a `store` (or a read and a write of a plain number): \
+                             two threads read the same value and one change is lost. Use `fetch_add` / `fetch_sub`",
+                        )
+                        .fail();
+                }
+            },
+        );
+    }
+}
+
 mod basics {
     use super::*;
 
@@ -106,7 +255,8 @@ mod basics {
     fn serves_two_clients_at_once() {
         check(
             "give each client a thread of its own: after `accept`, `thread::spawn(move || …)` with the \
-             stream moved into the thread, and go straight back to `accept`. Book: Threads › One thread per client",
+             stream moved into the thread, and go straight back to `accept` (do not `join` it). \
+             Book: Threads › One thread per client",
             || {
                 let server = threads_server();
                 let mut a = server.connect();
@@ -361,6 +511,20 @@ mod pool {
         }
     }
 
+    /// The listener's backlog once the pool's acceptor has had a moment to
+    /// take what it will (it takes connections in microseconds; 300 ms is
+    /// plenty even on a busy machine). `None` where it cannot be measured.
+    fn backlog_after_a_moment(addr: SocketAddr) -> Option<usize> {
+        let started = Instant::now();
+        loop {
+            let now = waiting_in_backlog(addr)?;
+            if now == 0 || started.elapsed() > Duration::from_millis(300) {
+                return Some(now);
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Panics for the first two clients, serves the others.
     fn panics_for_two_clients(stream: TcpStream) {
         static CALLS: AtomicUsize = AtomicUsize::new(0);
@@ -398,8 +562,8 @@ mod pool {
     #[test]
     fn clients_beyond_the_pool_wait_their_turn() {
         check(
-            "a pool has a fixed number of workers and no more threads: a client beyond them waits \
-             (in the queue, or in the listener's backlog) until a worker is free, then it is served. \
+            "a pool has a fixed number of workers and no more threads: a client beyond them waits (in the \
+             bounded queue, then in the listener's backlog) until a worker is free, then it is served. \
              Book: Threads › A pool of workers",
             || {
                 let (_pool, addr) = start_pool(2, "q4wait", threads::handle_client);
@@ -425,6 +589,23 @@ mod pool {
                         .field("expected", "the 2 workers and at most one thread that accepts")
                         .fail();
                 }
+                // Eight more: a bounded queue takes a few, and the rest must stay
+                // in the listener's backlog, where the kernel keeps them for free.
+                let more: Vec<Client> = (0..8).map(|_| Client::connect(addr)).collect();
+                let waiting = backlog_after_a_moment(addr);
+                if waiting == Some(0) {
+                    Failure::new("a pool of 2 busy workers accepted every client that came, 9 more than it can serve")
+                        .field("meanwhile", "clients A and B hold the 2 workers; C and 8 more clients connected")
+                        .field("listener's backlog", "0 connections: the pool took them all out of it")
+                        .field(
+                            "likely",
+                            "the queue between the acceptor and the workers is unbounded (`mpsc::channel()`): use \
+                             `mpsc::sync_channel(workers)`. When it is full, `send` waits, the acceptor stops \
+                             accepting, and new clients wait in the listener's backlog",
+                        )
+                        .fail();
+                }
+                drop(more);
                 a.disconnect();
                 c.expect_confirmation(); // A's worker is free: now C is served.
                 c.send_and_confirm("C: thanks for having me");
@@ -463,6 +644,11 @@ mod pool {
              Book: Threads › Graceful shutdown",
             || {
                 let (pool, addr) = start_pool(2, "q4shut", threads::handle_client);
+                // A thread takes its name itself, as it starts: give them a moment.
+                let started = Instant::now();
+                while threads_named("q4shut") == 0 && started.elapsed() < Duration::from_secs(1) {
+                    thread::sleep(Duration::from_millis(5));
+                }
                 if threads_named("q4shut") == 0 {
                     Failure::new("no thread named q4shut… is running after `start_pool(listener, 2, \"q4shut\", …)`")
                         .field("expected", "the pool's threads named `q4shut-0`, `q4shut-1`, `q4shut-accept`")

@@ -71,3 +71,21 @@ pub fn threads_left(prefix: &str, deadline: Duration) -> usize {
         thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// How many connections wait in the backlog of the listening socket at
+/// `addr`: accepted by the kernel, not yet by the program (Linux:
+/// /proc/net/tcp, where a listening socket's `rx_queue` is that count).
+/// `None` elsewhere, or when the socket is not found.
+pub fn waiting_in_backlog(addr: std::net::SocketAddr) -> Option<usize> {
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    let port = format!(":{:04X}", addr.port());
+    table.lines().skip(1).find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        // sl local_address rem_address st tx_queue:rx_queue …; st 0A is LISTEN.
+        let (local, state, queues) = (fields.get(1)?, fields.get(3)?, fields.get(4)?);
+        if !local.ends_with(&port) || *state != "0A" {
+            return None;
+        }
+        usize::from_str_radix(queues.split(':').nth(1)?, 16).ok()
+    })
+}

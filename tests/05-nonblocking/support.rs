@@ -78,3 +78,16 @@ pub fn raw_connect(addr: std::net::SocketAddr, deadline: Duration) -> TcpStream 
     let _ = stream.set_write_timeout(Some(deadline));
     stream
 }
+
+/// How many files (sockets included) the process `pid` has open, from
+/// `/proc/<pid>/fd`. Linux only: elsewhere the check fails and says why.
+pub fn open_files(pid: u32) -> usize {
+    let path = format!("/proc/{pid}/fd");
+    match std::fs::read_dir(&path) {
+        Ok(entries) => entries.count(),
+        Err(e) => Failure::new("this check counts the server's open files in /proc, which only Linux has")
+            .field("reading", format!("{path}: {e}"))
+            .field("fix", "run the checks on Linux (or in WSL, or a Linux container)")
+            .fail(),
+    }
+}

@@ -30,6 +30,8 @@ pub struct User {
     reader: BufReader<TcpStream>,
     recent: Vec<String>,
     received: usize,
+    /// How long `line` waits for a line; [`IO_DEADLINE`] unless made patient.
+    deadline: Duration,
 }
 
 impl User {
@@ -43,7 +45,8 @@ impl User {
         let _ = stream.set_read_timeout(Some(IO_DEADLINE));
         let _ = stream.set_write_timeout(Some(IO_DEADLINE));
         let reader = BufReader::new(stream.try_clone().expect("cloning a socket handle failed"));
-        let mut user = User { name: name.to_string(), stream, reader, recent: Vec::new(), received: 0 };
+        let mut user =
+            User { name: name.to_string(), stream, reader, recent: Vec::new(), received: 0, deadline: IO_DEADLINE };
         user.line(); // the prompt
         user.send(format!("{name}\n").as_bytes());
         let list = user.line();
@@ -57,6 +60,14 @@ impl User {
             ));
         }
         (user, list)
+    }
+
+    /// Waits up to `deadline` for each line from now on: for a user who may
+    /// rightly wait, as when the room waits for someone stuck (up to STUCK).
+    pub fn patient(mut self, deadline: Duration) -> User {
+        self.deadline = deadline;
+        let _ = self.stream.set_read_timeout(Some(deadline));
+        self
     }
 
     pub fn send(&mut self, bytes: &[u8]) {
@@ -85,8 +96,8 @@ impl User {
                 Ok(0) => return Err(unfinished("the server closed the connection", &raw)),
                 Ok(_) => {}
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                    if started.elapsed() >= IO_DEADLINE {
-                        let why = format!("none came within {} s", IO_DEADLINE.as_secs());
+                    if started.elapsed() >= self.deadline {
+                        let why = format!("none came within {} s", self.deadline.as_secs());
                         return Err(unfinished(&why, &raw));
                     }
                 }

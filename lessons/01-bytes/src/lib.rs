@@ -76,7 +76,10 @@ pub fn decode(bytes: &[u8]) -> Result<String, InvalidUtf8> {
 ///
 /// Book: Bytes and strings › Strict and lossy decoding.
 pub fn decode_lossy(bytes: &[u8]) -> String {
-    todo!("decode the {} bytes, replacing what is not UTF-8 with U+FFFD", bytes.len())
+    todo!(
+        "decode the {} bytes, replacing what is not UTF-8 with U+FFFD",
+        bytes.len()
+    )
 }
 
 /// How many bytes `text` takes on the wire (Python: `len(text.encode())`).
@@ -192,7 +195,10 @@ pub fn build_header(len: usize) -> Result<[u8; HEADER_LEN], HeaderError> {
 ///
 /// Book: Bytes and strings › Where a message ends: the length header.
 pub fn parse_header(header: &[u8]) -> Result<usize, HeaderError> {
-    todo!("read the length in the header {:?}, following the rule above", String::from_utf8_lossy(header))
+    todo!(
+        "read the length in the header {:?}, following the rule above",
+        String::from_utf8_lossy(header)
+    )
 }
 
 /// Decodes UTF-8 text that arrives in pieces, as it does from a socket: a

@@ -46,7 +46,9 @@ pub fn serve(listener: TcpListener) -> io::Result<()> {
 /// Book: The echo server › Read, then write it all.
 pub fn echo_connection(stream: TcpStream) -> io::Result<u64> {
     let _ = &stream; // remove this line and the todo!() below when you write the loop
-    todo!("read from the stream and write every byte back, until read returns 0")
+    todo!(
+        "read from the stream and write every byte back, until read returns 0"
+    )
 }
 
 /// The client: connects to `addr`, sends `data`, says it has finished sending,

@@ -56,7 +56,9 @@ impl fmt::Display for FrameError {
                 write!(f, "message too long: {len} bytes is over the limit of {MAX_BODY}")
             }
             FrameError::NotUtf8 => write!(f, "the message is not valid UTF-8"),
-            FrameError::Truncated => write!(f, "the stream ended in the middle of a message"),
+            FrameError::Truncated => {
+                write!(f, "the stream ended in the middle of a message")
+            }
         }
     }
 }
@@ -86,7 +88,10 @@ impl From<io::Error> for FrameError {
 ///
 /// Book: The confirmation server › A fixed-width header.
 pub fn parse_header(header: &[u8; HEADER_LEN]) -> Result<usize, FrameError> {
-    todo!("read the length from the header {:?}", String::from_utf8_lossy(header))
+    todo!(
+        "read the length from the header {:?}",
+        String::from_utf8_lossy(header)
+    )
 }
 
 /// The header for a body of `len` bytes: the digits, then spaces up to 64 bytes.
@@ -96,7 +101,10 @@ pub fn parse_header(header: &[u8; HEADER_LEN]) -> Result<usize, FrameError> {
 /// When `len` is over [`MAX_BODY`]: such a header must never be sent, and
 /// [`write_message`] refuses long bodies with an error before it gets here.
 pub fn encode_header(len: usize) -> [u8; HEADER_LEN] {
-    assert!(len <= MAX_BODY, "a body of {len} bytes is over the limit of {MAX_BODY}");
+    assert!(
+        len <= MAX_BODY,
+        "a body of {len} bytes is over the limit of {MAX_BODY}"
+    );
     let mut header = [b' '; HEADER_LEN];
     let digits = len.to_string();
     header[..digits.len()].copy_from_slice(digits.as_bytes());
@@ -124,7 +132,9 @@ pub fn encode_header(len: usize) -> [u8; HEADER_LEN] {
 ///
 /// Book: The confirmation server › read_exact, not read.
 #[allow(unused_variables)] // until you use `reader`
-pub fn read_message(reader: &mut impl Read) -> Result<Option<String>, FrameError> {
+pub fn read_message(
+    reader: &mut impl Read,
+) -> Result<Option<String>, FrameError> {
     todo!("read_message: fill a {HEADER_LEN}-byte header from the reader, then read exactly the body it announces")
 }
 

@@ -16,7 +16,9 @@ use std::time::Duration;
 // `std::net::Shutdown` and `std::time::Instant`.
 
 #[allow(unused_imports)] // they are yours to use
-use framing::{read_message, write_message, FrameError, CONFIRMATION, DISCONNECT};
+use framing::{
+    read_message, write_message, FrameError, CONFIRMATION, DISCONNECT,
+};
 
 /// Where `confirm-server` listens when no address is given.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:5003";
@@ -128,6 +130,9 @@ impl Connection {
 /// returned) and waits for the server to close the connection (read to the end).
 ///
 /// Book: The confirmation server › Your turn.
-pub fn send_messages(addr: SocketAddr, messages: &[&str]) -> io::Result<Vec<String>> {
+pub fn send_messages(
+    addr: SocketAddr,
+    messages: &[&str],
+) -> io::Result<Vec<String>> {
     todo!("connect to {addr}, send {} messages and !DISCONNECT, collect the replies", messages.len())
 }

@@ -80,7 +80,11 @@ pub fn serve(listener: TcpListener) -> io::Result<()> {
 ///    client out in the `Drop` of a small guard struct the thread owns.
 ///
 /// Book: Threads › One thread per client, and › When a handler panics.
-pub fn serve_with(listener: TcpListener, handler: Handler, stats: Arc<Stats>) -> io::Result<()> {
+pub fn serve_with(
+    listener: TcpListener,
+    handler: Handler,
+    stats: Arc<Stats>,
+) -> io::Result<()> {
     todo!(
         "accept clients on {listener:?}, run `handler` ({}) for each on its own thread, count them in {stats:?}",
         std::any::type_name_of_val(&handler)
@@ -108,7 +112,12 @@ pub struct PoolHandle {}
 ///   `thread::Builder::new().name(…)`: the checks count them by name.
 ///
 /// Book: Threads › A pool of workers.
-pub fn start_pool(listener: TcpListener, workers: usize, name: &str, handler: Handler) -> io::Result<PoolHandle> {
+pub fn start_pool(
+    listener: TcpListener,
+    workers: usize,
+    name: &str,
+    handler: Handler,
+) -> io::Result<PoolHandle> {
     todo!(
         "start {workers} workers named {name}-0, {name}-1, … each running `handler` ({}), and {name}-accept accepting on {listener:?}",
         std::any::type_name_of_val(&handler)

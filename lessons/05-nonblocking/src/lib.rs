@@ -22,7 +22,9 @@ use mio::Interest;
 
 pub mod framing;
 
-pub use framing::{parse_header, FrameError, CONFIRMATION, DISCONNECT, HEADER_LEN, MAX_BODY};
+pub use framing::{
+    parse_header, FrameError, CONFIRMATION, DISCONNECT, HEADER_LEN, MAX_BODY,
+};
 
 /// Where `mio-server` listens when no address is given.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:5005";
@@ -76,7 +78,14 @@ pub enum Status {
 
 impl Connection {
     pub fn new(stream: TcpStream, peer: SocketAddr) -> Connection {
-        Connection { stream, peer, input: Vec::new(), output: Vec::new(), closing: false, eof: false }
+        Connection {
+            stream,
+            peer,
+            input: Vec::new(),
+            output: Vec::new(),
+            closing: false,
+            eof: false,
+        }
     }
 
     /// Does everything that can be done now without waiting, then returns
@@ -111,7 +120,10 @@ impl Connection {
     ///
     /// Book: Non-blocking I/O › Readiness: select, poll, epoll, kqueue.
     pub fn interest(&self) -> Interest {
-        todo!("READABLE, and WRITABLE only while {} bytes wait to be written", self.output.len())
+        todo!(
+            "READABLE, and WRITABLE only while {} bytes wait to be written",
+            self.output.len()
+        )
     }
 }
 

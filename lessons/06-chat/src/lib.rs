@@ -7,7 +7,10 @@
 //! - One thread per connection reads that user's lines.
 //! - The room (who is in, and how to reach them) is shared behind one lock.
 //! - Each user has a bounded queue of lines to send and a writer thread of its
-//!   own, so a user who stops reading never holds up anyone else.
+//!   own, so a user who reads slowly never holds up anyone else.
+//! - Fair under flood: a user who sends faster than someone reads waits for
+//!   that reader (we stop reading from the sender); a reader who takes nothing
+//!   for [`STUCK`] is disconnected.
 //!
 //! What the server sends, line by line (each ends in `\n`):
 //!
@@ -30,7 +33,11 @@
 //! Names in lists are sorted.
 //!
 //! Your turn: replace each `todo!()` below, then run `just check 06`. The
-//! constants, [`LineReader`] and [`NickError`] are given.
+//! constants, [`LineReader`], [`NickError`], [`lock`] and [`write_within`] are
+//! given. The checks meet the functions in this order: [`serve`] and
+//! [`handle_connection`] (the prompt), [`validate_nickname`], [`Room::names`],
+//! [`Room::join`] and [`write_lines`], [`Room::say`] and [`deliver`],
+//! [`Room::leave`], and last [`run_client`].
 //! Book: "The chat room".
 
 use std::collections::HashMap;
@@ -39,8 +46,9 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
-// You will also need `std::sync::{mpsc, Arc}`, `std::thread` and `std::net::Shutdown`.
+use std::time::{Duration, Instant};
+// You will also need `std::sync::{mpsc, Arc}`, `std::sync::mpsc::TrySendError`,
+// `std::thread` and `std::net::Shutdown`.
 
 /// Where `chat-server` listens when no address is given.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:5006";
@@ -52,9 +60,13 @@ pub const MAX_LINE: usize = 1000;
 pub const MAX_NICKNAME: usize = 16;
 
 /// How many lines may wait in one user's outgoing queue: at most about 1 MB
-/// per user. A user whose queue is full is not keeping up, and is disconnected
-/// (see [`Room::say`]).
+/// per user. Whoever finds it full waits for that user to read (see
+/// [`Room::say`] and [`deliver`]).
 pub const QUEUE_LEN: usize = 1024;
+
+/// A user who takes nothing from us for this long, while lines wait for them,
+/// is stuck: their writer gives up and they are disconnected.
+pub const STUCK: Duration = Duration::from_secs(2);
 
 /// The first line the server sends: any text will do, as long as it asks.
 pub const PROMPT: &str = "* welcome to the chat room! what is your nickname? (1 to 16 letters or digits)";
@@ -99,7 +111,8 @@ impl<R: Read> LineReader<R> {
         let n = (&mut self.inner).take(limit).read_until(b'\n', &mut line)?;
         if line.last() != Some(&b'\n') {
             if (n as u64) < limit {
-                return Ok(Incoming::End); // the stream ended, maybe in the middle of a line
+                // The stream ended, maybe in the middle of a line.
+                return Ok(Incoming::End);
             }
             self.skip_rest_of_line()?;
             return Ok(Incoming::TooLong);
@@ -149,10 +162,17 @@ pub enum NickError {
 impl fmt::Display for NickError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            NickError::Empty => write!(f, "a nickname needs at least one letter or digit"),
-            NickError::TooLong => write!(f, "a nickname has at most {MAX_NICKNAME} characters"),
+            NickError::Empty => {
+                write!(f, "a nickname needs at least one letter or digit")
+            }
+            NickError::TooLong => {
+                write!(f, "a nickname has at most {MAX_NICKNAME} characters")
+            }
             // `{c:?}` shows a newline or a tab as `'\n'` or `'\t'`: never raw.
-            NickError::NotAlphanumeric(c) => write!(f, "a nickname has only letters and digits, and {c:?} is neither"),
+            NickError::NotAlphanumeric(c) => write!(
+                f,
+                "a nickname has only letters and digits, and {c:?} is neither"
+            ),
             NickError::Taken => write!(f, "that nickname is taken"),
         }
     }
@@ -176,33 +196,32 @@ pub fn validate_nickname(name: &str) -> Result<(), NickError> {
     todo!("check that {name:?} has 1 to {MAX_NICKNAME} characters, all alphanumeric")
 }
 
-/// One user in the room: how to send them a line (their queue), and their
-/// socket, so the room can hang up on them if they stop reading.
-pub struct Member {
-    pub outbox: SyncSender<String>,
-    pub stream: TcpStream,
-}
+/// Lines the room could not queue at once, because their recipient's queue
+/// was full: each with the queue it is for. Whoever caused them delivers them
+/// with [`deliver`], once the lock is released.
+pub type Waiting = Vec<(SyncSender<String>, String)>;
 
-/// The users who have joined, by nickname. Shared by every connection's thread
-/// as `Arc<Mutex<Room>>`; each method is called with the lock held (see
-/// [`lock`]), so each is one indivisible step as far as other threads can tell.
+/// The users who have joined, by nickname, each with the queue of lines to
+/// send them. Shared by every connection's thread as `Arc<Mutex<Room>>`; each
+/// method is called with the lock held (see [`lock`]), so each is one
+/// indivisible step as far as other threads can tell.
 ///
 /// The one rule: nothing here may wait. Put lines into the members' queues
 /// with `try_send`, which returns at once, and never write to a socket here: a
 /// write to a user who does not read blocks, and everyone waits for the lock.
 ///
-/// You will want a helper, say `fn send_to_others(&self, from: &str, line: &str)`,
-/// that `try_send`s a line to every member but `from`. When `try_send` fails,
-/// the queue is full (that user has not read the last [`QUEUE_LEN`] lines) or
-/// their writer thread has ended: shut their socket down
-/// (`member.stream.shutdown(Shutdown::Both)`). That wakes their own thread,
-/// which then leaves the room the usual way. Only a connection's own thread
-/// adds or removes its user.
+/// You will want a helper, say `fn send_to_others(&self, from: &str, line: &str) -> Waiting`,
+/// that `try_send`s a line to every member but `from`. When `try_send` fails
+/// with `TrySendError::Full(line)`, that user has not read the last
+/// [`QUEUE_LEN`] lines: do not drop the line and do not hang up on them, hand
+/// it back (`(outbox.clone(), line)` in the [`Waiting`] list): the sender will
+/// wait for them, outside the lock. `TrySendError::Disconnected`: their writer
+/// has ended, they are on their way out; skip them.
 ///
-/// Book: The chat room › Shared state: the room.
+/// Book: The chat room › Shared state: the room; The chat room › Fair under flood.
 #[derive(Default)]
 pub struct Room {
-    members: HashMap<String, Member>,
+    members: HashMap<String, SyncSender<String>>,
 }
 
 impl Room {
@@ -216,26 +235,36 @@ impl Room {
     /// 2. queue `* in the room: ana, bob` (the others, sorted; `* in the room:
     ///    nobody yet` when there are none) for the newcomer, on `outbox`;
     /// 3. queue `* <name> joined` for everyone else;
-    /// 4. insert the newcomer.
+    /// 4. insert the newcomer, and return the lines that found a full queue.
     ///
     /// Book: The chat room › Races.
-    pub fn join(&mut self, name: &str, outbox: SyncSender<String>, stream: TcpStream) -> Result<(), NickError> {
-        let _ = (&outbox, &stream);
-        todo!("add {name} to a room of {} members, as described above", self.members.len())
+    pub fn join(
+        &mut self,
+        name: &str,
+        outbox: SyncSender<String>,
+    ) -> Result<Waiting, NickError> {
+        let _ = &outbox;
+        todo!(
+            "add {name} to a room of {} members, as described above",
+            self.members.len()
+        )
     }
 
     /// Removes `name` and queues `* <name> left` for everyone else. Does
-    /// nothing when `name` is not in the room.
+    /// nothing (and returns an empty list) when `name` is not in the room.
     ///
     /// Book: The chat room › Leaving.
-    pub fn leave(&mut self, name: &str) {
-        todo!("remove {name} from the {} members and tell the others", self.members.len())
+    pub fn leave(&mut self, name: &str) -> Waiting {
+        todo!(
+            "remove {name} from the {} members and tell the others",
+            self.members.len()
+        )
     }
 
     /// Queues `[<from>] <text>` for everyone but `from`.
     ///
     /// Book: The chat room › Broadcast.
-    pub fn say(&mut self, from: &str, text: &str) {
+    pub fn say(&mut self, from: &str, text: &str) -> Waiting {
         todo!("queue `[{from}] {text}` for everyone else")
     }
 
@@ -243,6 +272,19 @@ impl Room {
     pub fn names(&self) -> Vec<String> {
         todo!("the {} nicknames, sorted", self.members.len())
     }
+}
+
+/// Delivers the lines that found a full queue: `outbox.send(line)` for each,
+/// which waits until that reader's writer has made room. Call it *after* the
+/// lock is released (`let waiting = lock(room).say(…); deliver(waiting);`):
+/// it blocks the calling thread, and so stops reading from the user who sent
+/// the line until the readers have caught up. That is how a user who floods is
+/// slowed down, and nobody who reads is dropped for it. `send` fails once that
+/// reader's writer has ended (stuck, or gone): ignore it.
+///
+/// Book: The chat room › Fair under flood.
+pub fn deliver(waiting: Waiting) {
+    todo!("send each of the {} waiting lines, waiting for room", waiting.len())
 }
 
 /// Locks the room. A thread that panicked while holding the lock "poisons" it;
@@ -276,7 +318,8 @@ pub fn serve(listener: TcpListener) -> io::Result<()> {
 /// 3. Make the user's queue, `mpsc::sync_channel(QUEUE_LEN)`, and spawn its
 ///    writer thread ([`write_lines`]) with the receiver and a clone of the stream.
 ///    From now on, every line to this user goes through the queue.
-/// 4. `lock(room).join(…)`; if the name is taken, queue `* cannot join: …` and finish.
+/// 4. `lock(room).join(…)`, then [`deliver`] what it hands back (after the
+///    lock is released); if the name is taken, queue `* cannot join: …` and finish.
 /// 5. Read lines until the user leaves:
 ///    `TooLong` → `* line too long (max 1000 bytes); not sent` to the user;
 ///    `NotUtf8` → `* that line is not valid UTF-8; not sent` to the user;
@@ -284,14 +327,19 @@ pub fn serve(listener: TcpListener) -> io::Result<()> {
 ///    `/quit` → `* bye, <name>` to the user, then leave;
 ///    `/who` → `* in the room: <everyone, sorted>` to the user;
 ///    another `/…` → `* unknown command /…: try /who or /quit` to the user;
-///    anything else → `lock(room).say(name, &text)`.
-///    Send to the user with `try_send` too: a full queue means they do not read.
-/// 6. However it ended (`/quit`, `End`, an error): `lock(room).leave(&name)`,
-///    drop your sender, and `join()` the writer thread, so that lines already
-///    queued are sent before the connection closes.
+///    anything else → `let waiting = lock(room).say(name, &text);` then
+///    `deliver(waiting)`.
+///    Send to the user with `send`: it waits while their own queue is full, and
+///    fails once their writer has given up on them (then end the loop).
+/// 6. However it ended (`/quit`, `End`, an error): `lock(room).leave(&name)`
+///    and [`deliver`] its notices, drop your sender, and `join()` the writer
+///    thread, so that lines already queued are sent before the connection closes.
 ///
 /// Book: The chat room › One writer per client.
-pub fn handle_connection(stream: TcpStream, room: &Mutex<Room>) -> io::Result<()> {
+pub fn handle_connection(
+    stream: TcpStream,
+    room: &Mutex<Room>,
+) -> io::Result<()> {
     let _ = room;
     todo!("greet {stream:?}, take a nickname, join, relay lines, leave")
 }
@@ -300,6 +348,11 @@ pub fn handle_connection(stream: TcpStream, room: &Mutex<Room>) -> io::Result<()
 /// in order, until the queue ends (every sender was dropped: a `for` loop over
 /// the receiver stops) or a write fails. Then shut the stream down both ways
 /// (`Shutdown::Both`): that wakes the user's reading thread if it still waits.
+///
+/// Write each line with [`write_within`]`(&mut stream, bytes, STUCK)` (given,
+/// below), not `write_all`: a client that has not taken one line in [`STUCK`]
+/// is stuck, and ending here disconnects them (and frees whoever waits in
+/// [`deliver`] for them). A client that reads, even slowly, stays.
 ///
 /// Book: The chat room › One writer per client.
 pub fn write_lines(stream: TcpStream, outbox: Receiver<String>) {
@@ -330,4 +383,30 @@ pub fn run_client(
 ) -> io::Result<()> {
     let _ = (input, output, QUIT_GRACE);
     todo!("connect to {addr}, then send typed lines and print incoming ones on two threads")
+}
+
+/// Given: `write_all`, but failing once `limit` has passed. A write timeout alone
+/// (`set_write_timeout`) is not enough: it limits each `write` call, and a
+/// client that does not read still lets the kernel take a few bytes now and
+/// then, so each call would make a little progress and never time out.
+pub fn write_within(
+    stream: &mut TcpStream,
+    mut bytes: &[u8],
+    limit: Duration,
+) -> io::Result<()> {
+    let started = Instant::now();
+    while !bytes.is_empty() {
+        let left = limit.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        stream.set_write_timeout(Some(left))?;
+        match stream.write(bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }

@@ -55,7 +55,10 @@ impl std::error::Error for InvalidUtf8 {}
 pub fn decode(bytes: &[u8]) -> Result<String, InvalidUtf8> {
     match std::str::from_utf8(bytes) {
         Ok(text) => Ok(text.to_string()),
-        Err(e) => Err(InvalidUtf8 { valid_up_to: e.valid_up_to(), error_len: e.error_len() }),
+        Err(e) => Err(InvalidUtf8 {
+            valid_up_to: e.valid_up_to(),
+            error_len: e.error_len(),
+        }),
     }
 }
 // ANCHOR_END: decode
@@ -109,7 +112,11 @@ pub fn hexdump(bytes: &[u8]) -> String {
         }
         out.push_str(" |");
         for &byte in line {
-            let shown = if byte == b' ' || byte.is_ascii_graphic() { byte as char } else { '.' };
+            let shown = if byte == b' ' || byte.is_ascii_graphic() {
+                byte as char
+            } else {
+                '.'
+            };
             out.push(shown);
         }
         out.push_str("|\n");
@@ -198,11 +205,14 @@ pub fn parse_header(header: &[u8]) -> Result<usize, HeaderError> {
     let mut in_padding = false;
     for (at, &byte) in header.iter().enumerate() {
         match byte {
-            b'0'..=b'9' if in_padding => return Err(HeaderError::DigitAfterSpace { at }),
+            b'0'..=b'9' if in_padding => {
+                return Err(HeaderError::DigitAfterSpace { at })
+            }
             b'0'..=b'9' => {
                 // Once over the limit the exact value no longer matters: keep
                 // it at MAX_BODY + 1 so that sixty digits cannot overflow.
-                value = (value * 10 + usize::from(byte - b'0')).min(MAX_BODY + 1);
+                value =
+                    (value * 10 + usize::from(byte - b'0')).min(MAX_BODY + 1);
             }
             b' ' => in_padding = true,
             _ => return Err(HeaderError::NotADigit { at, byte }),
@@ -263,12 +273,16 @@ impl ChunkDecoder {
             Err(e) if e.error_len().is_none() => e.valid_up_to(),
             // Anything else will never be valid, whatever comes next.
             Err(e) => {
-                return Err(InvalidUtf8 { valid_up_to: self.decoded + e.valid_up_to(), error_len: e.error_len() });
+                return Err(InvalidUtf8 {
+                    valid_up_to: self.decoded + e.valid_up_to(),
+                    error_len: e.error_len(),
+                });
             }
         };
         self.pending = bytes.split_off(complete);
         self.decoded += complete;
-        Ok(String::from_utf8(bytes).expect("the bytes up to `complete` were checked to be UTF-8"))
+        Ok(String::from_utf8(bytes)
+            .expect("the bytes up to `complete` were checked to be UTF-8"))
     }
     // ANCHOR_END: push
 

@@ -55,7 +55,9 @@ impl fmt::Display for FrameError {
                 write!(f, "message too long: {len} bytes is over the limit of {MAX_BODY}")
             }
             FrameError::NotUtf8 => write!(f, "the message is not valid UTF-8"),
-            FrameError::Truncated => write!(f, "the stream ended in the middle of a message"),
+            FrameError::Truncated => {
+                write!(f, "the stream ended in the middle of a message")
+            }
         }
     }
 }
@@ -83,8 +85,12 @@ pub fn parse_header(header: &[u8; HEADER_LEN]) -> Result<usize, FrameError> {
             b' ' if header.iter().all(|&b| b == b' ') => {
                 "it is empty (64 spaces), where the length was expected".into()
             }
-            b' ' => "it starts with a space: the length must be left-aligned".into(),
-            other => format!("it must start with a digit, not {}", show_byte(other)),
+            b' ' => {
+                "it starts with a space: the length must be left-aligned".into()
+            }
+            other => {
+                format!("it must start with a digit, not {}", show_byte(other))
+            }
         };
         return Err(FrameError::BadHeader(why));
     }
@@ -92,7 +98,10 @@ pub fn parse_header(header: &[u8; HEADER_LEN]) -> Result<usize, FrameError> {
         let why = if other.is_ascii_digit() {
             "digits after a space: the length must be one number".to_string()
         } else {
-            format!("only digits and spaces may appear, not {}", show_byte(other))
+            format!(
+                "only digits and spaces may appear, not {}",
+                show_byte(other)
+            )
         };
         return Err(FrameError::BadHeader(why));
     }
@@ -104,7 +113,9 @@ pub fn parse_header(header: &[u8; HEADER_LEN]) -> Result<usize, FrameError> {
         len = len * 10 + usize::from(digit - b'0');
         if len > MAX_BODY {
             // Tell the real number when it is short enough to be read.
-            let claimed = std::str::from_utf8(&header[..digits]).ok().and_then(|s| s.parse().ok());
+            let claimed = std::str::from_utf8(&header[..digits])
+                .ok()
+                .and_then(|s| s.parse().ok());
             return Err(FrameError::TooLong(claimed.unwrap_or(usize::MAX)));
         }
     }
@@ -128,7 +139,10 @@ fn show_byte(b: u8) -> String {
 /// When `len` is over [`MAX_BODY`]: such a header must never be sent, and
 /// [`write_message`] refuses long bodies with an error before it gets here.
 pub fn encode_header(len: usize) -> [u8; HEADER_LEN] {
-    assert!(len <= MAX_BODY, "a body of {len} bytes is over the limit of {MAX_BODY}");
+    assert!(
+        len <= MAX_BODY,
+        "a body of {len} bytes is over the limit of {MAX_BODY}"
+    );
     let mut header = [b' '; HEADER_LEN];
     let digits = len.to_string();
     header[..digits.len()].copy_from_slice(digits.as_bytes());
@@ -143,7 +157,9 @@ pub fn encode_header(len: usize) -> [u8; HEADER_LEN] {
 /// - `Ok(None)`: the stream ended cleanly, before the first byte of a header.
 /// - `Err(Truncated)`: it ended in the middle of a header or a body.
 /// - `Err(BadHeader | TooLong | NotUtf8)`: the peer broke the protocol.
-pub fn read_message(reader: &mut impl Read) -> Result<Option<String>, FrameError> {
+pub fn read_message(
+    reader: &mut impl Read,
+) -> Result<Option<String>, FrameError> {
     let mut header = [0u8; HEADER_LEN];
     // Not `read_exact` at once: an end of stream before the first byte is a
     // clean goodbye, and after it is a truncated message. So fill by hand.
@@ -177,7 +193,10 @@ pub fn read_message(reader: &mut impl Read) -> Result<Option<String>, FrameError
 /// wants both anyway. A body over [`MAX_BODY`] is refused with `InvalidInput`.
 pub fn write_message(writer: &mut impl Write, body: &str) -> io::Result<()> {
     if body.len() > MAX_BODY {
-        let why = format!("a message of {} bytes is over the limit of {MAX_BODY}", body.len());
+        let why = format!(
+            "a message of {} bytes is over the limit of {MAX_BODY}",
+            body.len()
+        );
         return Err(io::Error::new(ErrorKind::InvalidInput, why));
     }
     let mut frame = Vec::with_capacity(HEADER_LEN + body.len());

@@ -13,7 +13,9 @@ use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use framing::{read_message, write_message, FrameError, CONFIRMATION, DISCONNECT};
+use framing::{
+    read_message, write_message, FrameError, CONFIRMATION, DISCONNECT,
+};
 
 /// Where `confirm-server` listens when no address is given.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:5003";
@@ -143,10 +145,16 @@ impl Connection {
         write_message(&mut self.stream, body)?;
         let mut reply = String::new();
         if self.replies.read_line(&mut reply)? == 0 {
-            return Err(io::Error::new(ErrorKind::UnexpectedEof, "the server closed the connection without replying"));
+            return Err(io::Error::new(
+                ErrorKind::UnexpectedEof,
+                "the server closed the connection without replying",
+            ));
         }
         if reply.pop() != Some('\n') {
-            return Err(io::Error::new(ErrorKind::UnexpectedEof, "the server's reply was cut short"));
+            return Err(io::Error::new(
+                ErrorKind::UnexpectedEof,
+                "the server's reply was cut short",
+            ));
         }
         Ok(reply)
     }
@@ -157,7 +165,10 @@ impl Connection {
 /// Connects to `addr`, sends each message and collects the server's replies,
 /// then sends `!DISCONNECT` (its reply is checked, not returned) and waits
 /// for the server to close the connection.
-pub fn send_messages(addr: SocketAddr, messages: &[&str]) -> io::Result<Vec<String>> {
+pub fn send_messages(
+    addr: SocketAddr,
+    messages: &[&str],
+) -> io::Result<Vec<String>> {
     let mut connection = Connection::connect(addr)?;
     let mut replies = Vec::with_capacity(messages.len());
     for message in messages {
@@ -165,7 +176,9 @@ pub fn send_messages(addr: SocketAddr, messages: &[&str]) -> io::Result<Vec<Stri
     }
     let last = connection.send(DISCONNECT)?;
     if last.as_bytes() != CONFIRMATION.trim_ascii_end() {
-        return Err(io::Error::other(format!("the server answered {last:?} to {DISCONNECT}")));
+        return Err(io::Error::other(format!(
+            "the server answered {last:?} to {DISCONNECT}"
+        )));
     }
     // The server closes after confirming: wait for that end of stream.
     let mut rest = Vec::new();

@@ -14,7 +14,9 @@ const DRAIN: Duration = Duration::from_millis(500);
 /// Serves one client until it leaves. Errors are this client's problem: they
 /// are logged, never returned, so the caller has nothing to handle.
 pub fn handle_client(mut stream: TcpStream) {
-    let peer = stream.peer_addr().map_or_else(|_| "a client".to_string(), |a| a.to_string());
+    let peer = stream
+        .peer_addr()
+        .map_or_else(|_| "a client".to_string(), |a| a.to_string());
     match confirm_each_message(&mut stream) {
         Ok(()) => {}
         Err(FrameError::Io(e)) => eprintln!("{peer}: {e}"),

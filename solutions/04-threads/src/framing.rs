@@ -38,9 +38,14 @@ impl fmt::Display for FrameError {
         match self {
             FrameError::Io(e) => write!(f, "{e}"),
             FrameError::BadHeader(why) => write!(f, "bad header: {why}"),
-            FrameError::TooLong(len) => write!(f, "message too long: {len} bytes, the limit is {MAX_BODY}"),
+            FrameError::TooLong(len) => write!(
+                f,
+                "message too long: {len} bytes, the limit is {MAX_BODY}"
+            ),
             FrameError::NotUtf8 => write!(f, "the body is not valid UTF-8"),
-            FrameError::Truncated => write!(f, "the connection ended in the middle of a message"),
+            FrameError::Truncated => {
+                write!(f, "the connection ended in the middle of a message")
+            }
         }
     }
 }
@@ -59,14 +64,19 @@ impl From<io::Error> for FrameError {
 pub fn parse_header(header: &[u8; HEADER_LEN]) -> Result<usize, FrameError> {
     let digits = header.iter().take_while(|b| b.is_ascii_digit()).count();
     if digits == 0 {
-        return Err(FrameError::BadHeader("it must start with the body's length in ASCII digits".into()));
+        return Err(FrameError::BadHeader(
+            "it must start with the body's length in ASCII digits".into(),
+        ));
     }
     if header[digits..].iter().any(|&b| b != b' ') {
-        return Err(FrameError::BadHeader("after the digits it may hold only spaces".into()));
+        return Err(FrameError::BadHeader(
+            "after the digits it may hold only spaces".into(),
+        ));
     }
     // Saturating: sixty digits must not overflow, only be too long.
-    let len =
-        header[..digits].iter().fold(0usize, |len, &d| len.saturating_mul(10).saturating_add(usize::from(d - b'0')));
+    let len = header[..digits].iter().fold(0usize, |len, &d| {
+        len.saturating_mul(10).saturating_add(usize::from(d - b'0'))
+    });
     if len > MAX_BODY {
         return Err(FrameError::TooLong(len));
     }
@@ -83,7 +93,9 @@ pub fn encode_header(len: usize) -> [u8; HEADER_LEN] {
 
 /// Reads one message. `Ok(None)` is a clean end of stream: the client closed
 /// before the first byte of a header.
-pub fn read_message(reader: &mut impl Read) -> Result<Option<String>, FrameError> {
+pub fn read_message(
+    reader: &mut impl Read,
+) -> Result<Option<String>, FrameError> {
     let mut header = [0u8; HEADER_LEN];
     let mut filled = 0;
     while filled < HEADER_LEN {
@@ -129,7 +141,10 @@ mod tests {
         assert_eq!(parse_header(&header("0007")).unwrap(), 7);
         assert_eq!(parse_header(&header("65536")).unwrap(), 65_536);
         for bad in ["", " 12", "1 2", "12x", "-1", "65537", &"9".repeat(60)] {
-            assert!(parse_header(&header(bad)).is_err(), "{bad:?} should be rejected");
+            assert!(
+                parse_header(&header(bad)).is_err(),
+                "{bad:?} should be rejected"
+            );
         }
         assert_eq!(parse_header(&encode_header(42)).unwrap(), 42);
     }
@@ -141,6 +156,9 @@ mod tests {
         let mut reader = &wire[..];
         assert_eq!(read_message(&mut reader).unwrap().as_deref(), Some("Olá"));
         assert!(read_message(&mut reader).unwrap().is_none());
-        assert!(matches!(read_message(&mut &wire[..10]), Err(FrameError::Truncated)));
+        assert!(matches!(
+            read_message(&mut &wire[..10]),
+            Err(FrameError::Truncated)
+        ));
     }
 }

@@ -70,7 +70,11 @@ pub fn serve(listener: TcpListener) -> io::Result<()> {
 // ANCHOR: serve_with
 /// Accepts clients forever and runs `handler` for each on a new thread,
 /// counting them in `stats` as they come and go.
-pub fn serve_with(listener: TcpListener, handler: Handler, stats: Arc<Stats>) -> io::Result<()> {
+pub fn serve_with(
+    listener: TcpListener,
+    handler: Handler,
+    stats: Arc<Stats>,
+) -> io::Result<()> {
     loop {
         let (stream, peer) = match listener.accept() {
             Ok(client) => client,
@@ -104,7 +108,8 @@ struct Departure {
 
 impl Drop for Departure {
     fn drop(&mut self) {
-        let how = if thread::panicking() { "'s handler panicked" } else { " left" };
+        let how =
+            if thread::panicking() { "'s handler panicked" } else { " left" };
         println!("{}{how} ({} active)", self.peer, self.stats.left());
     }
 }
@@ -127,7 +132,12 @@ pub struct PoolHandle {
 /// when the queue is full, new clients wait in the kernel's backlog.
 ///
 /// The threads are named `<name>-accept` and `<name>-<i>`.
-pub fn start_pool(listener: TcpListener, workers: usize, name: &str, handler: Handler) -> io::Result<PoolHandle> {
+pub fn start_pool(
+    listener: TcpListener,
+    workers: usize,
+    name: &str,
+    handler: Handler,
+) -> io::Result<PoolHandle> {
     let addr = listener.local_addr()?;
     let (queue, waiting) = mpsc::sync_channel::<TcpStream>(workers);
     // One receiver, many workers: each locks it just long enough to take one client.
@@ -135,13 +145,16 @@ pub fn start_pool(listener: TcpListener, workers: usize, name: &str, handler: Ha
     let mut handles = Vec::with_capacity(workers);
     for i in 0..workers {
         let waiting = Arc::clone(&waiting);
-        let worker = thread::Builder::new().name(format!("{name}-{i}")).spawn(move || work(&waiting, handler))?;
+        let worker = thread::Builder::new()
+            .name(format!("{name}-{i}"))
+            .spawn(move || work(&waiting, handler))?;
         handles.push(worker);
     }
     let stopping = Arc::new(AtomicBool::new(false));
     let stop = Arc::clone(&stopping);
-    let acceptor =
-        thread::Builder::new().name(format!("{name}-accept")).spawn(move || accept_into(&listener, &queue, &stop))?;
+    let acceptor = thread::Builder::new()
+        .name(format!("{name}-accept"))
+        .spawn(move || accept_into(&listener, &queue, &stop))?;
     Ok(PoolHandle { addr, stopping, acceptor, workers: handles })
 }
 
@@ -151,7 +164,10 @@ fn work(waiting: &Mutex<Receiver<TcpStream>>, handler: Handler) {
     loop {
         // The lock is a temporary of this statement: it is released before
         // the client is served, so the other workers can take the next one.
-        let next = waiting.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).recv();
+        let next = waiting
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .recv();
         let Ok(stream) = next else { return };
         // A panic in one client's handler ends that client, not the worker.
         if panic::catch_unwind(AssertUnwindSafe(|| handler(stream))).is_err() {
@@ -163,7 +179,11 @@ fn work(waiting: &Mutex<Receiver<TcpStream>>, handler: Handler) {
 /// The acceptor: hands each new client to the queue (waiting while it is full)
 /// until `stop` is set. Returning drops the queue's sender, which tells the
 /// workers to finish, and the listener, which refuses new clients.
-fn accept_into(listener: &TcpListener, queue: &SyncSender<TcpStream>, stop: &AtomicBool) {
+fn accept_into(
+    listener: &TcpListener,
+    queue: &SyncSender<TcpStream>,
+    stop: &AtomicBool,
+) {
     for stream in listener.incoming() {
         if stop.load(Ordering::SeqCst) {
             return; // That was the wake-up call from `shutdown`.
@@ -189,7 +209,11 @@ impl PoolHandle {
         // `accept` blocks until a client comes: be that client, to wake it.
         let mut wake = self.addr;
         if wake.ip().is_unspecified() {
-            wake.set_ip(if wake.is_ipv4() { [127, 0, 0, 1].into() } else { std::net::Ipv6Addr::LOCALHOST.into() });
+            wake.set_ip(if wake.is_ipv4() {
+                [127, 0, 0, 1].into()
+            } else {
+                std::net::Ipv6Addr::LOCALHOST.into()
+            });
         }
         let _ = TcpStream::connect(wake);
         let _ = self.acceptor.join();

@@ -67,8 +67,12 @@ pub fn parse_header(header: &[u8; HEADER_LEN]) -> Result<usize, FrameError> {
             b' ' if header.iter().all(|&b| b == b' ') => {
                 "it is empty (64 spaces), where the length was expected".into()
             }
-            b' ' => "it starts with a space: the length must be left-aligned".into(),
-            other => format!("it must start with a digit, not {}", show_byte(other)),
+            b' ' => {
+                "it starts with a space: the length must be left-aligned".into()
+            }
+            other => {
+                format!("it must start with a digit, not {}", show_byte(other))
+            }
         };
         return Err(FrameError::BadHeader(why));
     }
@@ -76,7 +80,10 @@ pub fn parse_header(header: &[u8; HEADER_LEN]) -> Result<usize, FrameError> {
         let why = if other.is_ascii_digit() {
             "digits after a space: the length must be one number".to_string()
         } else {
-            format!("only digits and spaces may appear, not {}", show_byte(other))
+            format!(
+                "only digits and spaces may appear, not {}",
+                show_byte(other)
+            )
         };
         return Err(FrameError::BadHeader(why));
     }
@@ -88,7 +95,9 @@ pub fn parse_header(header: &[u8; HEADER_LEN]) -> Result<usize, FrameError> {
         len = len * 10 + usize::from(digit - b'0');
         if len > MAX_BODY {
             // Tell the real number when it is short enough to be read.
-            let claimed = std::str::from_utf8(&header[..digits]).ok().and_then(|s| s.parse().ok());
+            let claimed = std::str::from_utf8(&header[..digits])
+                .ok()
+                .and_then(|s| s.parse().ok());
             return Err(FrameError::TooLong(claimed.unwrap_or(usize::MAX)));
         }
     }

@@ -16,7 +16,9 @@ use mio::{Events, Interest, Poll, Token};
 
 pub mod framing;
 
-pub use framing::{parse_header, FrameError, CONFIRMATION, DISCONNECT, HEADER_LEN, MAX_BODY};
+pub use framing::{
+    parse_header, FrameError, CONFIRMATION, DISCONNECT, HEADER_LEN, MAX_BODY,
+};
 
 /// Where `mio-server` listens when no address is given.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:5005";
@@ -75,7 +77,14 @@ pub enum Status {
 
 impl Connection {
     pub fn new(stream: TcpStream, peer: SocketAddr) -> Connection {
-        Connection { stream, peer, input: Vec::new(), output: Vec::new(), closing: false, eof: false }
+        Connection {
+            stream,
+            peer,
+            input: Vec::new(),
+            output: Vec::new(),
+            closing: false,
+            eof: false,
+        }
     }
 
     // ANCHOR: on_ready
@@ -119,7 +128,9 @@ impl Connection {
                     self.input.extend_from_slice(&buf[..n]);
                     self.answer();
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(Status::Open),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    return Ok(Status::Open)
+                }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
@@ -140,7 +151,8 @@ impl Connection {
                     self.closing = text == DISCONNECT;
                 }
                 Err(e) => {
-                    self.output.extend_from_slice(format!("ERROR {e}\n").as_bytes());
+                    self.output
+                        .extend_from_slice(format!("ERROR {e}\n").as_bytes());
                     self.closing = true;
                 }
             }
@@ -201,7 +213,8 @@ pub fn serve(listener: std::net::TcpListener) -> io::Result<()> {
     poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
 
     let mut events = Events::with_capacity(1024);
-    let mut connections: HashMap<Token, (Connection, Interest)> = HashMap::new();
+    let mut connections: HashMap<Token, (Connection, Interest)> =
+        HashMap::new();
     let mut next_token = 1;
     loop {
         if let Err(e) = poll.poll(&mut events, None) {
@@ -226,7 +239,11 @@ pub fn serve(listener: std::net::TcpListener) -> io::Result<()> {
             });
             let wanted = conn.interest();
             if status == Status::Open && wanted != *registered {
-                match poll.registry().reregister(&mut conn.stream, token, wanted) {
+                match poll.registry().reregister(
+                    &mut conn.stream,
+                    token,
+                    wanted,
+                ) {
                     Ok(()) => *registered = wanted,
                     Err(e) => {
                         println!("{}: {e}", conn.peer);
@@ -236,7 +253,8 @@ pub fn serve(listener: std::net::TcpListener) -> io::Result<()> {
             }
             if status == Status::Done {
                 if let Some((mut conn, _)) = connections.remove(&token) {
-                    // mio asks for a deregister before the drop, which closes the socket.
+                    // mio asks for a deregister before the drop, which closes
+                    // the socket.
                     let _ = poll.registry().deregister(&mut conn.stream);
                     println!("{} gone ({} open)", conn.peer, connections.len());
                 }
@@ -260,11 +278,18 @@ fn accept_all(
             Ok((mut stream, peer)) => {
                 let token = Token(*next_token);
                 *next_token += 1;
-                if let Err(e) = poll.registry().register(&mut stream, token, Interest::READABLE) {
+                if let Err(e) = poll.registry().register(
+                    &mut stream,
+                    token,
+                    Interest::READABLE,
+                ) {
                     println!("{peer}: {e}");
                     continue;
                 }
-                connections.insert(token, (Connection::new(stream, peer), Interest::READABLE));
+                connections.insert(
+                    token,
+                    (Connection::new(stream, peer), Interest::READABLE),
+                );
                 println!("{peer} connected ({} open)", connections.len());
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => return,

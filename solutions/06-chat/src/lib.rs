@@ -7,7 +7,10 @@
 //! - One thread per connection reads that user's lines.
 //! - The room (who is in, and how to reach them) is shared behind one lock.
 //! - Each user has a bounded queue of lines to send and a writer thread of its
-//!   own, so a user who stops reading never holds up anyone else.
+//!   own, so a user who reads slowly never holds up anyone else.
+//! - Fair under flood: a user who sends faster than someone reads waits for
+//!   that reader (we stop reading from the sender); a reader who takes nothing
+//!   for [`STUCK`] is disconnected.
 //!
 //! What the server sends, line by line (each ends in `\n`):
 //!
@@ -34,10 +37,12 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::mpsc::{
+    self, Receiver, RecvTimeoutError, SyncSender, TrySendError,
+};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Where `chat-server` listens when no address is given.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:5006";
@@ -49,9 +54,13 @@ pub const MAX_LINE: usize = 1000;
 pub const MAX_NICKNAME: usize = 16;
 
 /// How many lines may wait in one user's outgoing queue: at most about 1 MB
-/// per user. A user whose queue is full is not keeping up, and is disconnected
-/// (see [`Room::say`]).
+/// per user. Whoever finds it full waits for that user to read (see
+/// [`Room::say`] and [`deliver`]).
 pub const QUEUE_LEN: usize = 1024;
+
+/// A user who takes nothing from us for this long, while lines wait for them,
+/// is stuck: their writer gives up and they are disconnected.
+pub const STUCK: Duration = Duration::from_secs(2);
 
 /// The first line the server sends: any text will do, as long as it asks.
 pub const PROMPT: &str = "* welcome to the chat room! what is your nickname? (1 to 16 letters or digits)";
@@ -97,7 +106,8 @@ impl<R: Read> LineReader<R> {
         let n = (&mut self.inner).take(limit).read_until(b'\n', &mut line)?;
         if line.last() != Some(&b'\n') {
             if (n as u64) < limit {
-                return Ok(Incoming::End); // the stream ended, maybe in the middle of a line
+                // The stream ended, maybe in the middle of a line.
+                return Ok(Incoming::End);
             }
             self.skip_rest_of_line()?;
             return Ok(Incoming::TooLong);
@@ -148,10 +158,17 @@ pub enum NickError {
 impl fmt::Display for NickError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            NickError::Empty => write!(f, "a nickname needs at least one letter or digit"),
-            NickError::TooLong => write!(f, "a nickname has at most {MAX_NICKNAME} characters"),
+            NickError::Empty => {
+                write!(f, "a nickname needs at least one letter or digit")
+            }
+            NickError::TooLong => {
+                write!(f, "a nickname has at most {MAX_NICKNAME} characters")
+            }
             // `{c:?}` shows a newline or a tab as `'\n'` or `'\t'`: never raw.
-            NickError::NotAlphanumeric(c) => write!(f, "a nickname has only letters and digits, and {c:?} is neither"),
+            NickError::NotAlphanumeric(c) => write!(
+                f,
+                "a nickname has only letters and digits, and {c:?} is neither"
+            ),
             NickError::Taken => write!(f, "that nickname is taken"),
         }
     }
@@ -182,23 +199,24 @@ pub fn validate_nickname(name: &str) -> Result<(), NickError> {
 // ANCHOR_END: validate_nickname
 
 // ANCHOR: room
-/// One user in the room: how to send them a line, and their socket, so the
-/// room can hang up on them if they stop reading.
-pub struct Member {
-    pub outbox: SyncSender<String>,
-    pub stream: TcpStream,
-}
+/// Lines the room could not queue at once, because their recipient's queue
+/// was full: each with the queue it is for. Whoever caused them delivers them
+/// with [`deliver`], once the lock is released.
+pub type Waiting = Vec<(SyncSender<String>, String)>;
 
-/// The users who have joined, by nickname. Shared by every connection's thread
-/// as `Arc<Mutex<Room>>`; each method is called with the lock held, so each is
-/// one indivisible step as far as the other threads can tell.
+/// The users who have joined, by nickname, each with the queue of lines to
+/// send them. Shared by every connection's thread as `Arc<Mutex<Room>>`; each
+/// method is called with the lock held, so each is one indivisible step as far
+/// as the other threads can tell.
 ///
 /// Nothing here ever waits: lines go into queues with `try_send`, which returns
-/// at once. Holding a lock while waiting for one slow client would make every
-/// other client wait too.
+/// at once. Holding the lock while waiting for one slow reader would make every
+/// other user wait too. A line that finds a queue full is handed back instead
+/// ([`Waiting`]), and the thread that sent it waits for that reader outside
+/// the lock.
 #[derive(Default)]
 pub struct Room {
-    members: HashMap<String, Member>,
+    members: HashMap<String, SyncSender<String>>,
 }
 
 impl Room {
@@ -210,29 +228,38 @@ impl Room {
     /// the list of who else is here for the newcomer, tells the others, and
     /// adds the newcomer. Whoever joins before this step is in the list; whoever
     /// joins after it is announced to the newcomer with `* <name> joined`.
-    pub fn join(&mut self, name: &str, outbox: SyncSender<String>, stream: TcpStream) -> Result<(), NickError> {
+    pub fn join(
+        &mut self,
+        name: &str,
+        outbox: SyncSender<String>,
+    ) -> Result<Waiting, NickError> {
         if self.members.contains_key(name) {
             return Err(NickError::Taken);
         }
         let others = self.names();
-        let list = if others.is_empty() { "nobody yet".to_string() } else { others.join(", ") };
+        let list = if others.is_empty() {
+            "nobody yet".to_string()
+        } else {
+            others.join(", ")
+        };
         // The newcomer's queue is new and empty: this cannot be full.
         let _ = outbox.try_send(format!("* in the room: {list}"));
-        self.send_to_others(name, &format!("* {name} joined"));
-        self.members.insert(name.to_string(), Member { outbox, stream });
-        Ok(())
+        let waiting = self.send_to_others(name, &format!("* {name} joined"));
+        self.members.insert(name.to_string(), outbox);
+        Ok(waiting)
     }
 
     /// Removes `name` and tells the others; does nothing if `name` is not here.
-    pub fn leave(&mut self, name: &str) {
-        if self.members.remove(name).is_some() {
-            self.send_to_others(name, &format!("* {name} left"));
+    pub fn leave(&mut self, name: &str) -> Waiting {
+        match self.members.remove(name) {
+            Some(_) => self.send_to_others(name, &format!("* {name} left")),
+            None => Waiting::new(),
         }
     }
 
     /// Sends `[from] text` to everyone but `from`.
-    pub fn say(&mut self, from: &str, text: &str) {
-        self.send_to_others(from, &format!("[{from}] {text}"));
+    pub fn say(&mut self, from: &str, text: &str) -> Waiting {
+        self.send_to_others(from, &format!("[{from}] {text}"))
     }
 
     /// Who is in the room, sorted.
@@ -242,20 +269,38 @@ impl Room {
         names
     }
 
-    /// Queues `line` for everyone but `from`, without ever waiting.
-    ///
-    /// A member whose queue is full has not read the last [`QUEUE_LEN`] lines:
-    /// their socket is shut down. That wakes their connection's thread, which
-    /// then leaves the room the usual way, and the others hear `* name left`.
-    /// Only a connection's own thread adds or removes its user; everyone else
-    /// just hangs up on it.
-    fn send_to_others(&self, from: &str, line: &str) {
-        for (name, member) in &self.members {
-            if name != from && member.outbox.try_send(line.to_string()).is_err() {
-                // Full (not keeping up) or disconnected (its writer has died).
-                let _ = member.stream.shutdown(Shutdown::Both);
+    /// Queues `line` for everyone but `from`, without ever waiting, and hands
+    /// back the lines whose queue was full.
+    fn send_to_others(&self, from: &str, line: &str) -> Waiting {
+        let mut waiting = Waiting::new();
+        for (name, outbox) in &self.members {
+            if name == from {
+                continue;
+            }
+            match outbox.try_send(line.to_string()) {
+                Ok(()) => {}
+                // They have not read the last QUEUE_LEN lines yet: the sender
+                // will wait for them (see `deliver`).
+                Err(TrySendError::Full(line)) => {
+                    waiting.push((outbox.clone(), line))
+                }
+                // Their writer has ended: they are on their way out.
+                Err(TrySendError::Disconnected(_)) => {}
             }
         }
+        waiting
+    }
+}
+
+/// Delivers the lines that found a full queue, waiting for each reader in turn.
+/// Call it without the lock: it blocks the calling thread, and so stops reading
+/// from the user who sent the line, until each reader has made room. That is
+/// what slows a flooding user down to the pace of the room's readers. A reader
+/// who takes nothing for [`STUCK`] has their writer give up (see
+/// [`write_lines`]); the queue then ends, and `send` returns at once.
+pub fn deliver(waiting: Waiting) {
+    for (outbox, line) in waiting {
+        let _ = outbox.send(line);
     }
 }
 
@@ -283,8 +328,9 @@ pub fn serve(listener: TcpListener) -> io::Result<()> {
         let room = Arc::clone(&room);
         // `thread::spawn` panics when the system refuses a new thread;
         // `Builder::spawn` returns the error, and the server goes on.
-        let spawned =
-            thread::Builder::new().name(format!("chat {peer}")).spawn(move || match handle_connection(stream, &room) {
+        let spawned = thread::Builder::new()
+            .name(format!("chat {peer}"))
+            .spawn(move || match handle_connection(stream, &room) {
                 Ok(()) => println!("{peer} disconnected"),
                 Err(e) => println!("{peer} gone: {e}"),
             });
@@ -297,7 +343,10 @@ pub fn serve(listener: TcpListener) -> io::Result<()> {
 
 // ANCHOR: handle_connection
 /// One connection, from the prompt to the goodbye.
-pub fn handle_connection(stream: TcpStream, room: &Mutex<Room>) -> io::Result<()> {
+pub fn handle_connection(
+    stream: TcpStream,
+    room: &Mutex<Room>,
+) -> io::Result<()> {
     let mut lines = LineReader::new(stream.try_clone()?);
     let mut out = stream.try_clone()?;
 
@@ -307,7 +356,9 @@ pub fn handle_connection(stream: TcpStream, room: &Mutex<Room>) -> io::Result<()
         Incoming::Line(name) => name,
         Incoming::End => return Ok(()), // gone without a word
         Incoming::TooLong => return refuse(out, NickError::TooLong),
-        Incoming::NotUtf8 => return refuse(out, "a nickname must be UTF-8 text"),
+        Incoming::NotUtf8 => {
+            return refuse(out, "a nickname must be UTF-8 text")
+        }
     };
     if let Err(why) = validate_nickname(&name) {
         return refuse(out, why);
@@ -316,14 +367,17 @@ pub fn handle_connection(stream: TcpStream, room: &Mutex<Room>) -> io::Result<()
     // From here on, every line to this user goes through its queue and its
     // writer thread, in the order it was queued.
     let (me, outbox) = mpsc::sync_channel(QUEUE_LEN);
-    let writer = thread::Builder::new().spawn(move || write_lines(out, outbox))?;
+    let writer =
+        thread::Builder::new().spawn(move || write_lines(out, outbox))?;
 
-    let joined = lock(room).join(&name, me.clone(), stream.try_clone()?);
+    let joined = lock(room).join(&name, me.clone());
     let result = match joined {
-        Ok(()) => {
+        Ok(waiting) => {
+            deliver(waiting);
             println!("{name} joined");
             let result = chat(&name, &mut lines, &me, room);
-            lock(room).leave(&name);
+            let waiting = lock(room).leave(&name);
+            deliver(waiting);
             println!("{name} left");
             result
         }
@@ -349,17 +403,28 @@ fn refuse(mut out: TcpStream, why: impl fmt::Display) -> io::Result<()> {
 // ANCHOR: chat
 /// Reads the user's lines until they leave: chat lines for the room, commands
 /// for the server.
-fn chat(name: &str, lines: &mut LineReader<TcpStream>, me: &SyncSender<String>, room: &Mutex<Room>) -> io::Result<()> {
+fn chat(
+    name: &str,
+    lines: &mut LineReader<TcpStream>,
+    me: &SyncSender<String>,
+    room: &Mutex<Room>,
+) -> io::Result<()> {
     loop {
         let text = match lines.next_line()? {
             Incoming::Line(text) => text,
             Incoming::End => return Ok(()),
             Incoming::TooLong => {
-                tell(me, format!("* line too long (max {MAX_LINE} bytes); not sent"))?;
+                tell(
+                    me,
+                    format!("* line too long (max {MAX_LINE} bytes); not sent"),
+                )?;
                 continue;
             }
             Incoming::NotUtf8 => {
-                tell(me, "* that line is not valid UTF-8; not sent".to_string())?;
+                tell(
+                    me,
+                    "* that line is not valid UTF-8; not sent".to_string(),
+                )?;
                 continue;
             }
         };
@@ -373,21 +438,31 @@ fn chat(name: &str, lines: &mut LineReader<TcpStream>, me: &SyncSender<String>, 
                 tell(me, format!("* in the room: {}", names.join(", ")))?;
             }
             command if command.starts_with('/') => {
-                tell(me, format!("* unknown command {command}: try /who or /quit"))?;
+                tell(
+                    me,
+                    format!("* unknown command {command}: try /who or /quit"),
+                )?;
             }
             blank if blank.trim().is_empty() => {}
             // One line of text: it cannot hold a `\n`, so it cannot pose as a
             // second line, and `[name] ` in front means it never looks like a
             // notice, even if it starts with `* `.
-            _ => lock(room).say(name, &text),
+            // The lock is released at the end of the `let`; then wait, if
+            // need be, for the readers who are behind.
+            _ => {
+                let waiting = lock(room).say(name, &text);
+                deliver(waiting);
+            }
         }
     }
 }
 
-/// Queues a line for this user only. A full queue means they are not reading
-/// what we send: stop serving them.
+/// Queues a line for this user only, waiting if their queue is full: a user
+/// who sends commands faster than they read the answers is slowed down too.
+/// It fails only once their writer has given up on them.
 fn tell(me: &SyncSender<String>, line: String) -> io::Result<()> {
-    me.try_send(line).map_err(|_| io::Error::other("the client is not reading what we send"))
+    me.send(line)
+        .map_err(|_| io::Error::other("the client is not reading what we send"))
 }
 // ANCHOR_END: chat
 
@@ -397,16 +472,46 @@ fn tell(me: &SyncSender<String>, line: String) -> io::Result<()> {
 ///
 /// It is the only place that writes to this socket once the user has joined,
 /// so lines never interleave, and a write that blocks on a client who does not
-/// read blocks this thread only.
+/// read blocks this thread only, and for at most [`STUCK`]: a client that has
+/// not taken one line in that time is stuck, and is disconnected. One that
+/// reads, even slowly, takes a line now and then, and stays.
 pub fn write_lines(mut stream: TcpStream, outbox: Receiver<String>) {
     for line in outbox {
-        if stream.write_all(format!("{line}\n").as_bytes()).is_err() {
+        if write_within(&mut stream, format!("{line}\n").as_bytes(), STUCK)
+            .is_err()
+        {
             break;
         }
     }
     // Whatever stopped us, this conversation is over. Shutting down both ways
     // also wakes the reading thread if it is still waiting for a line.
     let _ = stream.shutdown(Shutdown::Both);
+}
+
+/// `write_all`, but failing once `limit` has passed. A write timeout alone
+/// (`set_write_timeout`) is not enough: it limits each `write` call, and a
+/// client that does not read still lets the kernel take a few bytes now and
+/// then, so each call would make a little progress and never time out.
+pub fn write_within(
+    stream: &mut TcpStream,
+    mut bytes: &[u8],
+    limit: Duration,
+) -> io::Result<()> {
+    let started = Instant::now();
+    while !bytes.is_empty() {
+        let left = limit.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        stream.set_write_timeout(Some(left))?;
+        match stream.write(bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 // ANCHOR_END: write_lines
 
@@ -448,7 +553,9 @@ pub fn run_client(
         Ok(Ended::Server(result)) => result,
         Ok(Ended::Input(sent)) => {
             // The user is done: give the server a moment to say goodbye and close.
-            if let Err(RecvTimeoutError::Timeout) = first_end.recv_timeout(QUIT_GRACE) {
+            if let Err(RecvTimeoutError::Timeout) =
+                first_end.recv_timeout(QUIT_GRACE)
+            {
                 let _ = stream.shutdown(Shutdown::Both);
                 let _ = first_end.recv_timeout(QUIT_GRACE);
             }
@@ -462,7 +569,10 @@ pub fn run_client(
 /// until `/quit` or the end of input;
 /// at the end of input, shuts down writing, which any line server understands
 /// as "this user is gone".
-fn send_typed(mut input: impl BufRead, mut stream: TcpStream) -> io::Result<()> {
+fn send_typed(
+    mut input: impl BufRead,
+    mut stream: TcpStream,
+) -> io::Result<()> {
     let mut line = Vec::new();
     loop {
         line.clear();
@@ -483,7 +593,10 @@ fn send_typed(mut input: impl BufRead, mut stream: TcpStream) -> io::Result<()> 
 
 /// Copies what the server sends to `output` as it arrives, until the server
 /// closes the connection.
-fn print_incoming(mut stream: TcpStream, mut output: impl Write) -> io::Result<()> {
+fn print_incoming(
+    mut stream: TcpStream,
+    mut output: impl Write,
+) -> io::Result<()> {
     let mut buf = [0u8; 4096];
     loop {
         let n = stream.read(&mut buf)?;

@@ -12,7 +12,9 @@ use std::ffi::OsString;
 use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 
-use bytes_and_strings::{byte_len, char_count, decode, decode_lossy, encode, hexdump};
+use bytes_and_strings::{
+    byte_len, char_count, decode, decode_lossy, encode, hexdump,
+};
 
 /// At most this many characters get a line of their own.
 const LISTED: usize = 32;
@@ -20,7 +22,9 @@ const LISTED: usize = 32;
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     if args.iter().any(|a| a == "-h" || a == "--help") {
-        println!("usage: bytes-inspect [TEXT…]   (no TEXT: reads standard input)");
+        println!(
+            "usage: bytes-inspect [TEXT…]   (no TEXT: reads standard input)"
+        );
         return ExitCode::SUCCESS;
     }
     let bytes = if args.is_empty() {
@@ -41,14 +45,27 @@ fn main() -> ExitCode {
     match decode(&bytes) {
         Ok(text) => {
             report += &format!("text: {text:?}\n");
-            report += &format!("{} bytes, {} characters\n", byte_len(&text), char_count(&text));
+            report += &format!(
+                "{} bytes, {} characters\n",
+                byte_len(&text),
+                char_count(&text)
+            );
             for c in text.chars().take(LISTED) {
-                let hex: Vec<String> = encode(&c.to_string()).iter().map(|b| format!("{b:02x}")).collect();
+                let hex: Vec<String> = encode(&c.to_string())
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
                 let code_point = format!("U+{:04X}", u32::from(c));
-                report += &format!("  {code_point:<8}  {:<11}  {c:?}\n", hex.join(" "));
+                report += &format!(
+                    "  {code_point:<8}  {:<11}  {c:?}\n",
+                    hex.join(" ")
+                );
             }
             if char_count(&text) > LISTED {
-                report += &format!("  … and {} more characters\n", char_count(&text) - LISTED);
+                report += &format!(
+                    "  … and {} more characters\n",
+                    char_count(&text) - LISTED
+                );
             }
         }
         Err(e) => {

@@ -4,7 +4,8 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let listener = course_cli::listen_from_args("echo-server", echo::DEFAULT_ADDR);
+    let listener =
+        course_cli::listen_from_args("echo-server", echo::DEFAULT_ADDR);
     match echo::serve(listener) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -5,7 +5,8 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let listener = course_cli::listen_from_args("confirm-server", confirm::DEFAULT_ADDR);
+    let listener =
+        course_cli::listen_from_args("confirm-server", confirm::DEFAULT_ADDR);
     match confirm::serve(listener) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -5,7 +5,8 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let listener = course_cli::listen_from_args("threads-server", threads::DEFAULT_ADDR);
+    let listener =
+        course_cli::listen_from_args("threads-server", threads::DEFAULT_ADDR);
     match threads::serve(listener) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -14,7 +14,8 @@ use confirm::Connection;
 const PROGRAM: &str = "confirm-client";
 
 /// What the client sends when it is not interactive.
-const MESSAGES: [&str; 4] = ["Hello, server!", "Olá, mundo!", "Rust 🦀 speaks TCP", ""];
+const MESSAGES: [&str; 4] =
+    ["Hello, server!", "Olá, mundo!", "Rust 🦀 speaks TCP", ""];
 
 fn main() -> ExitCode {
     let (addr, args) = course_cli::client_args(PROGRAM, confirm::DEFAULT_ADDR);
@@ -27,8 +28,9 @@ fn main() -> ExitCode {
         ),
     };
 
-    let mut connection =
-        Connection::connect(addr).unwrap_or_else(|e| course_cli::fail(PROGRAM, &format!("connecting to {addr}"), &e));
+    let mut connection = Connection::connect(addr).unwrap_or_else(|e| {
+        course_cli::fail(PROGRAM, &format!("connecting to {addr}"), &e)
+    });
     eprintln!("connected to {addr}");
 
     let mut talk = |message: &str| -> bool {
@@ -37,7 +39,9 @@ fn main() -> ExitCode {
                 println!("{message:?} ({} bytes) -> {reply}", message.len());
                 !reply.starts_with("ERROR")
             }
-            Err(e) => course_cli::fail(PROGRAM, &format!("sending {message:?}"), &e),
+            Err(e) => {
+                course_cli::fail(PROGRAM, &format!("sending {message:?}"), &e)
+            }
         }
     };
 
@@ -55,7 +59,9 @@ fn main() -> ExitCode {
             match stdin.lock().read_line(&mut line) {
                 Ok(0) => break,
                 Ok(_) => {}
-                Err(e) => course_cli::fail(PROGRAM, "reading standard input", &e),
+                Err(e) => {
+                    course_cli::fail(PROGRAM, "reading standard input", &e)
+                }
             }
             let line = line.strip_suffix('\n').unwrap_or(&line);
             let line = line.strip_suffix('\r').unwrap_or(line);

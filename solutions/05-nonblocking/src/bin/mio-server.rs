@@ -5,7 +5,8 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let listener = course_cli::listen_from_args("mio-server", confirm_mio::DEFAULT_ADDR);
+    let listener =
+        course_cli::listen_from_args("mio-server", confirm_mio::DEFAULT_ADDR);
     match confirm_mio::serve(listener) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
