@@ -51,6 +51,37 @@ impl UdpServer {
     /// and reported by every failure that follows.
     pub fn start() -> UdpServer {
         let socket = UdpSocket::bind("127.0.0.1:0").expect("binding a UDP socket on 127.0.0.1:0 failed");
+        UdpServer::serving(socket)
+    }
+
+    /// Like [`UdpServer::start`], on a socket that reports ICMP errors even
+    /// though it is not connected, as every UDP socket on Windows does: after
+    /// a reply reaches a port where nothing listens, the kernel's "port
+    /// unreachable" makes the next `recv_from` fail with ConnectionRefused
+    /// (Windows: WSAECONNRESET). On Linux that takes `IP_RECVERR`; elsewhere
+    /// the socket is left as it is.
+    pub fn start_reporting_icmp() -> UdpServer {
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("binding a UDP socket on 127.0.0.1:0 failed");
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            let on: libc::c_int = 1;
+            // SAFETY: a valid socket, and a pointer to an int with its size.
+            let rc = unsafe {
+                libc::setsockopt(
+                    socket.as_raw_fd(),
+                    libc::IPPROTO_IP,
+                    libc::IP_RECVERR,
+                    (&on as *const libc::c_int).cast(),
+                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+                )
+            };
+            assert_eq!(rc, 0, "setsockopt(IP_RECVERR) failed: {}", io::Error::last_os_error());
+        }
+        UdpServer::serving(socket)
+    }
+
+    fn serving(socket: UdpSocket) -> UdpServer {
         let addr = socket.local_addr().expect("a bound socket has an address");
         let (lines, log) = mpsc::channel();
         let sink = LogSink { lines, partial: Vec::new() };

@@ -1,7 +1,8 @@
 //! A burst of datagrams into a receive buffer that nobody reads meanwhile:
 //! how many arrive, and how many the kernel drops without a word.
 //!
-//! `cargo run --release --manifest-path solutions/Cargo.toml -p datagrams --example burst`
+//! `cargo run --release -p datagrams --example burst` (the reference's: add
+//! `--manifest-path solutions/Cargo.toml`).
 //!
 //! The receiver reads only after the whole burst is sent, so the count does
 //! not depend on timing or load: only on the buffer's size and on what each
@@ -13,8 +14,12 @@ use std::net::UdpSocket;
 const BURST: usize = 1000;
 
 fn main() -> std::io::Result<()> {
-    if let Ok(size) = std::fs::read_to_string("/proc/sys/net/core/rmem_default") {
-        println!("default receive buffer (net.core.rmem_default): {} bytes", size.trim());
+    if let Ok(size) = std::fs::read_to_string("/proc/sys/net/core/rmem_default")
+    {
+        println!(
+            "default receive buffer (net.core.rmem_default): {} bytes",
+            size.trim()
+        );
     }
     println!("| bytes of data per datagram | sent | received | lost |");
     println!("|---:|---:|---:|---:|");

@@ -20,7 +20,9 @@ use std::time::Duration;
 #[allow(unused_imports)] // `Seen` is yours to use
 use memory::{Memory, Seen};
 #[allow(unused_imports)] // they are yours to use
-use request::{ack, encode_request, parse_request, RequestError, DISCONNECT, MAX_DATAGRAM};
+use request::{
+    ack, encode_request, parse_request, RequestError, DISCONNECT, MAX_DATAGRAM,
+};
 
 /// Where `datagram-server` listens when no address is given.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:5007";
@@ -63,8 +65,16 @@ pub struct Answer {
 ///   ACK of a repeat may have been lost on the way, so say it again.
 ///
 /// Book: Datagrams › Once only: remembering what was delivered.
-pub fn answer(memory: &mut Memory, datagram: &[u8], from: SocketAddr) -> Answer {
-    todo!("answer the {}-byte datagram from {from} ({:?} in memory)", datagram.len(), memory.size())
+pub fn answer(
+    memory: &mut Memory,
+    datagram: &[u8],
+    from: SocketAddr,
+) -> Answer {
+    todo!(
+        "answer the {}-byte datagram from {from} ({:?} in memory)",
+        datagram.len(),
+        memory.size()
+    )
 }
 
 /// Serves every client from one socket, forever.
@@ -77,11 +87,15 @@ pub fn answer(memory: &mut Memory, datagram: &[u8], from: SocketAddr) -> Answer 
 /// 2. [`answer`] it.
 /// 3. A `Delivered(text)` is one line on `log`: `writeln!(log, "{from} says
 ///    {text:?}")`; a `Disconnected` may log a line too; a `Repeat`, none.
+///    A `Refused(problem)` is worth a line on standard error for whoever
+///    runs the server: `eprintln!("{from} refused: {problem}")`.
 /// 4. `socket.send_to(reply, from)`: to the address *this* datagram came
 ///    from; every client has its own.
 ///
 /// An error from `recv_from` or `send_to` concerns one datagram: print it
-/// and go on, never end the server with `?`.
+/// and go on, never end the server with `?` or `unwrap`. On Linux they are
+/// rare, but on Windows, after a reply reaches a port where nothing listens
+/// (a client that left), the next `recv_from` fails with `WSAECONNRESET`.
 ///
 /// Book: Datagrams › UDP in Rust.
 pub fn serve(socket: UdpSocket, log: impl Write) -> io::Result<()> {
@@ -100,8 +114,11 @@ impl Sender {
     /// Binds a socket on a free port and connects it to `server`: from now on
     /// it sends there by default and receives only what comes from there.
     pub fn connect(server: SocketAddr) -> io::Result<Sender> {
-        let any: SocketAddr =
-            if server.is_ipv4() { (Ipv4Addr::UNSPECIFIED, 0).into() } else { (Ipv6Addr::UNSPECIFIED, 0).into() };
+        let any: SocketAddr = if server.is_ipv4() {
+            (Ipv4Addr::UNSPECIFIED, 0).into()
+        } else {
+            (Ipv6Addr::UNSPECIFIED, 0).into()
+        };
         let socket = UdpSocket::bind(any)?;
         socket.connect(server)?;
         Ok(Sender { socket, server, next_seq: 1 })
@@ -151,7 +168,11 @@ impl Sender {
         if e.kind() != io::ErrorKind::ConnectionRefused {
             return e;
         }
-        let why = format!("nothing is listening at {} (the kernel answered \"port unreachable\"): {e}", self.server);
+        let why = format!(
+            "nothing is listening at {} \
+             (the kernel answered \"port unreachable\"): {e}",
+            self.server
+        );
         io::Error::new(io::ErrorKind::ConnectionRefused, why)
     }
 }

@@ -73,8 +73,17 @@ impl Memory {
 
     /// A memory with other limits (the checks use small ones).
     pub fn with_limits(max_addresses: usize, window: usize) -> Memory {
-        assert!(max_addresses > 0 && window > 0, "a memory must hold at least one address and one number");
-        Memory { max_addresses, window, peers: HashMap::new(), by_age: BTreeMap::new(), clock: 0 }
+        assert!(
+            max_addresses > 0 && window > 0,
+            "a memory must hold at least one address and one number"
+        );
+        Memory {
+            max_addresses,
+            window,
+            peers: HashMap::new(),
+            by_age: BTreeMap::new(),
+            clock: 0,
+        }
     }
 
     /// How much it holds now.

@@ -57,14 +57,30 @@ impl fmt::Display for RequestError {
             RequestError::TooLong(len) => {
                 write!(f, "datagram too long: {len} bytes is over the limit of {MAX_DATAGRAM}")
             }
-            RequestError::NoSpace => write!(f, "no space: a request is `<number> <text>`"),
-            RequestError::NoNumber => write!(f, "no number before the first space"),
-            RequestError::NotADigit(b) if b.is_ascii_graphic() => {
-                write!(f, "the number may hold only the digits 0-9, not '{}'", *b as char)
+            RequestError::NoSpace => {
+                write!(f, "no space: a request is `<number> <text>`")
             }
-            RequestError::NotADigit(b) => write!(f, "the number may hold only the digits 0-9, not byte 0x{b:02x}"),
-            RequestError::TooManyDigits(n) => write!(f, "the number has {n} digits, at most {MAX_DIGITS} are allowed"),
-            RequestError::TooBig => write!(f, "the number is over {}", u64::MAX),
+            RequestError::NoNumber => {
+                write!(f, "no number before the first space")
+            }
+            RequestError::NotADigit(b) if b.is_ascii_graphic() => {
+                write!(
+                    f,
+                    "the number may hold only the digits 0-9, not '{}'",
+                    *b as char
+                )
+            }
+            RequestError::NotADigit(b) => write!(
+                f,
+                "the number may hold only the digits 0-9, not byte 0x{b:02x}"
+            ),
+            RequestError::TooManyDigits(n) => write!(
+                f,
+                "the number has {n} digits, at most {MAX_DIGITS} are allowed"
+            ),
+            RequestError::TooBig => {
+                write!(f, "the number is over {}", u64::MAX)
+            }
             RequestError::NotUtf8 => write!(f, "the text is not valid UTF-8"),
         }
     }

@@ -13,8 +13,12 @@ use std::net::UdpSocket;
 const BURST: usize = 1000;
 
 fn main() -> std::io::Result<()> {
-    if let Ok(size) = std::fs::read_to_string("/proc/sys/net/core/rmem_default") {
-        println!("default receive buffer (net.core.rmem_default): {} bytes", size.trim());
+    if let Ok(size) = std::fs::read_to_string("/proc/sys/net/core/rmem_default")
+    {
+        println!(
+            "default receive buffer (net.core.rmem_default): {} bytes",
+            size.trim()
+        );
     }
     println!("| bytes of data per datagram | sent | received | lost |");
     println!("|---:|---:|---:|---:|");

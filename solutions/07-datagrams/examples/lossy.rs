@@ -23,7 +23,10 @@ fn main() -> std::io::Result<()> {
         let socket = UdpSocket::bind("127.0.0.1:0")?;
         let server = socket.local_addr()?;
         thread::spawn(move || datagrams::serve(socket, std::io::sink()));
-        let relay = Relay::start(server, Faults { seed: 2026, drop: loss, ..Faults::none() });
+        let relay = Relay::start(
+            server,
+            Faults { seed: 2026, drop: loss, ..Faults::none() },
+        );
         let mut sender = Sender::connect(relay.addr())?;
 
         let mut histogram = [0u32; MAX_SENDS as usize + 1]; // [0] counts the failures
@@ -43,7 +46,11 @@ fn main() -> std::io::Result<()> {
         // ANCHOR_END: lossy
         // A send gets through, and its ACK back, with probability p.
         let p = (1.0 - f64::from(loss) / 100.0).powi(2);
-        let expected = if p == 1.0 { 1.0 } else { (1.0 - (1.0 - p).powi(MAX_SENDS as i32)) / p };
+        let expected = if p == 1.0 {
+            1.0
+        } else {
+            (1.0 - (1.0 - p).powi(MAX_SENDS as i32)) / p
+        };
         let [failed, one, two, three, four, five] = histogram;
         println!(
             "| {loss}% | {:.2} | {expected:.2} | {one} | {two} | {three} | {four} | {five} | {failed} |",

@@ -17,7 +17,9 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
 use memory::{Memory, Seen};
-use request::{ack, encode_request, parse_request, RequestError, DISCONNECT, MAX_DATAGRAM};
+use request::{
+    ack, encode_request, parse_request, RequestError, DISCONNECT, MAX_DATAGRAM,
+};
 
 /// Where `datagram-server` listens when no address is given.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:5007";
@@ -53,10 +55,19 @@ pub struct Answer {
 /// A bad datagram is refused and changes nothing. `!DISCONNECT` makes the
 /// memory forget `from`. Any other valid request is acknowledged, and
 /// delivered only if `from` had not sent its number before.
-pub fn answer(memory: &mut Memory, datagram: &[u8], from: SocketAddr) -> Answer {
+pub fn answer(
+    memory: &mut Memory,
+    datagram: &[u8],
+    from: SocketAddr,
+) -> Answer {
     let request = match parse_request(datagram) {
         Ok(request) => request,
-        Err(problem) => return Answer { reply: format!("ERR {problem}"), outcome: Outcome::Refused(problem) },
+        Err(problem) => {
+            return Answer {
+                reply: format!("ERR {problem}"),
+                outcome: Outcome::Refused(problem),
+            }
+        }
     };
     let outcome = if request.text == DISCONNECT {
         memory.forget(from);
@@ -125,8 +136,11 @@ impl Sender {
     /// Binds a socket on a free port and connects it to `server`: from now on
     /// it sends there by default and receives only what comes from there.
     pub fn connect(server: SocketAddr) -> io::Result<Sender> {
-        let any: SocketAddr =
-            if server.is_ipv4() { (Ipv4Addr::UNSPECIFIED, 0).into() } else { (Ipv6Addr::UNSPECIFIED, 0).into() };
+        let any: SocketAddr = if server.is_ipv4() {
+            (Ipv4Addr::UNSPECIFIED, 0).into()
+        } else {
+            (Ipv6Addr::UNSPECIFIED, 0).into()
+        };
         let socket = UdpSocket::bind(any)?;
         socket.connect(server)?;
         Ok(Sender { socket, server, next_seq: 1 })
@@ -153,7 +167,10 @@ impl Sender {
         self.next_seq += 1;
         let request = encode_request(seq, text);
         if request.len() > MAX_DATAGRAM {
-            let why = format!("a request of {} bytes is over the limit of {MAX_DATAGRAM}", request.len());
+            let why = format!(
+                "a request of {} bytes is over the limit of {MAX_DATAGRAM}",
+                request.len()
+            );
             return Err(io::Error::new(ErrorKind::InvalidInput, why));
         }
         let expected = ack(seq);
@@ -170,20 +187,35 @@ impl Sender {
                 }
                 self.socket.set_read_timeout(Some(left))?;
                 match self.socket.recv(&mut reply) {
-                    Ok(n) if reply[..n] == *expected.as_bytes() => return Ok(sends),
+                    Ok(n) if reply[..n] == *expected.as_bytes() => {
+                        return Ok(sends)
+                    }
                     Ok(n) if reply[..n].starts_with(b"ERR ") => {
                         let why = String::from_utf8_lossy(&reply[..n]);
-                        return Err(io::Error::new(ErrorKind::InvalidData, format!("message {seq} refused: {why}")));
+                        return Err(io::Error::new(
+                            ErrorKind::InvalidData,
+                            format!("message {seq} refused: {why}"),
+                        ));
                     }
-                    Ok(_) => {} // an ACK for an earlier message, late: not the one we wait for
-                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => break,
+                    // An ACK for an earlier message, late: not the one we
+                    // wait for.
+                    Ok(_) => {}
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            ErrorKind::WouldBlock | ErrorKind::TimedOut
+                        ) =>
+                    {
+                        break
+                    }
                     Err(e) if e.kind() == ErrorKind::Interrupted => {}
                     Err(e) => return Err(self.explain(e)),
                 }
             }
         }
         let why = format!(
-            "no ACK for message {seq} from {} after {MAX_SENDS} sends, {} ms apart: is the server running?",
+            "no ACK for message {seq} from {} after {MAX_SENDS} sends, \
+             {} ms apart: is the server running?",
             self.server,
             RESEND_AFTER.as_millis()
         );
@@ -195,7 +227,11 @@ impl Sender {
         if e.kind() != io::ErrorKind::ConnectionRefused {
             return e;
         }
-        let why = format!("nothing is listening at {} (the kernel answered \"port unreachable\"): {e}", self.server);
+        let why = format!(
+            "nothing is listening at {} \
+             (the kernel answered \"port unreachable\"): {e}",
+            self.server
+        );
         io::Error::new(io::ErrorKind::ConnectionRefused, why)
     }
 }

@@ -72,8 +72,17 @@ impl Memory {
 
     /// A memory with other limits (the checks use small ones).
     pub fn with_limits(max_addresses: usize, window: usize) -> Memory {
-        assert!(max_addresses > 0 && window > 0, "a memory must hold at least one address and one number");
-        Memory { max_addresses, window, peers: HashMap::new(), by_age: BTreeMap::new(), clock: 0 }
+        assert!(
+            max_addresses > 0 && window > 0,
+            "a memory must hold at least one address and one number"
+        );
+        Memory {
+            max_addresses,
+            window,
+            peers: HashMap::new(),
+            by_age: BTreeMap::new(),
+            clock: 0,
+        }
     }
 
     /// How much it holds now.
@@ -110,7 +119,8 @@ impl Memory {
                     self.peers.remove(&oldest);
                 }
             }
-            self.peers.insert(from, Peer { numbers: VecDeque::new(), heard: now });
+            self.peers
+                .insert(from, Peer { numbers: VecDeque::new(), heard: now });
         }
         self.by_age.insert(now, from);
 

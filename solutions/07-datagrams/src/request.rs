@@ -57,14 +57,30 @@ impl fmt::Display for RequestError {
             RequestError::TooLong(len) => {
                 write!(f, "datagram too long: {len} bytes is over the limit of {MAX_DATAGRAM}")
             }
-            RequestError::NoSpace => write!(f, "no space: a request is `<number> <text>`"),
-            RequestError::NoNumber => write!(f, "no number before the first space"),
-            RequestError::NotADigit(b) if b.is_ascii_graphic() => {
-                write!(f, "the number may hold only the digits 0-9, not '{}'", *b as char)
+            RequestError::NoSpace => {
+                write!(f, "no space: a request is `<number> <text>`")
             }
-            RequestError::NotADigit(b) => write!(f, "the number may hold only the digits 0-9, not byte 0x{b:02x}"),
-            RequestError::TooManyDigits(n) => write!(f, "the number has {n} digits, at most {MAX_DIGITS} are allowed"),
-            RequestError::TooBig => write!(f, "the number is over {}", u64::MAX),
+            RequestError::NoNumber => {
+                write!(f, "no number before the first space")
+            }
+            RequestError::NotADigit(b) if b.is_ascii_graphic() => {
+                write!(
+                    f,
+                    "the number may hold only the digits 0-9, not '{}'",
+                    *b as char
+                )
+            }
+            RequestError::NotADigit(b) => write!(
+                f,
+                "the number may hold only the digits 0-9, not byte 0x{b:02x}"
+            ),
+            RequestError::TooManyDigits(n) => write!(
+                f,
+                "the number has {n} digits, at most {MAX_DIGITS} are allowed"
+            ),
+            RequestError::TooBig => {
+                write!(f, "the number is over {}", u64::MAX)
+            }
             RequestError::NotUtf8 => write!(f, "the text is not valid UTF-8"),
         }
     }
@@ -84,7 +100,10 @@ pub fn parse_request(datagram: &[u8]) -> Result<Request, RequestError> {
         return Err(RequestError::TooLong(datagram.len()));
     }
     // The first space ends the number; the text may hold more spaces.
-    let space = datagram.iter().position(|&b| b == b' ').ok_or(RequestError::NoSpace)?;
+    let space = datagram
+        .iter()
+        .position(|&b| b == b' ')
+        .ok_or(RequestError::NoSpace)?;
     let (digits, text) = (&datagram[..space], &datagram[space + 1..]);
     if digits.is_empty() {
         return Err(RequestError::NoNumber);
@@ -100,7 +119,10 @@ pub fn parse_request(datagram: &[u8]) -> Result<Request, RequestError> {
     // instead of wrapping around.
     let mut seq: u64 = 0;
     for &digit in digits {
-        seq = seq.checked_mul(10).and_then(|s| s.checked_add(u64::from(digit - b'0'))).ok_or(RequestError::TooBig)?;
+        seq = seq
+            .checked_mul(10)
+            .and_then(|s| s.checked_add(u64::from(digit - b'0')))
+            .ok_or(RequestError::TooBig)?;
     }
     let text = std::str::from_utf8(text).map_err(|_| RequestError::NotUtf8)?;
     Ok(Request { seq, text: text.to_string() })

@@ -5,7 +5,10 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let socket = course_cli::bind_udp_from_args("datagram-server", datagrams::DEFAULT_ADDR);
+    let socket = course_cli::bind_udp_from_args(
+        "datagram-server",
+        datagrams::DEFAULT_ADDR,
+    );
     match datagrams::serve(socket, std::io::stdout()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -15,10 +15,12 @@ use datagrams::Sender;
 const PROGRAM: &str = "datagram-client";
 
 /// What the client sends when it is not interactive.
-const MESSAGES: [&str; 4] = ["Hello, server!", "Olá, mundo!", "Rust 🦀 speaks UDP", ""];
+const MESSAGES: [&str; 4] =
+    ["Hello, server!", "Olá, mundo!", "Rust 🦀 speaks UDP", ""];
 
 fn main() -> ExitCode {
-    let (addr, args) = course_cli::client_args(PROGRAM, datagrams::DEFAULT_ADDR);
+    let (addr, args) =
+        course_cli::client_args(PROGRAM, datagrams::DEFAULT_ADDR);
     let interactive = match args.as_slice() {
         [] => false,
         [flag] if flag == "--interactive" || flag == "-i" => true,
@@ -28,18 +30,30 @@ fn main() -> ExitCode {
         ),
     };
 
-    let mut sender = Sender::connect(addr)
-        .unwrap_or_else(|e| course_cli::fail(PROGRAM, &format!("opening a socket for {addr}"), &e));
+    let mut sender = Sender::connect(addr).unwrap_or_else(|e| {
+        course_cli::fail(PROGRAM, &format!("opening a socket for {addr}"), &e)
+    });
     eprintln!("sending to {addr} over UDP");
 
     let mut talk = |message: &str| {
         let seq = sender.next_seq();
         match sender.send(message) {
             Ok(sends) => {
-                let times = if sends == 1 { "1 send".to_string() } else { format!("{sends} sends") };
-                println!("{message:?} ({} bytes) -> ACK {seq} ({times})", message.len());
+                let times = if sends == 1 {
+                    "1 send".to_string()
+                } else {
+                    format!("{sends} sends")
+                };
+                println!(
+                    "{message:?} ({} bytes) -> ACK {seq} ({times})",
+                    message.len()
+                );
             }
-            Err(e) => course_cli::fail(PROGRAM, &format!("sending {message:?} as message {seq}"), &e),
+            Err(e) => course_cli::fail(
+                PROGRAM,
+                &format!("sending {message:?} as message {seq}"),
+                &e,
+            ),
         }
     };
 
@@ -56,7 +70,9 @@ fn main() -> ExitCode {
             match stdin.lock().read_line(&mut line) {
                 Ok(0) => break,
                 Ok(_) => {}
-                Err(e) => course_cli::fail(PROGRAM, "reading standard input", &e),
+                Err(e) => {
+                    course_cli::fail(PROGRAM, "reading standard input", &e)
+                }
             }
             let line = line.strip_suffix('\n').unwrap_or(&line);
             let line = line.strip_suffix('\r').unwrap_or(line);
