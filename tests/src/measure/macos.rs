@@ -121,28 +121,17 @@ pub fn open_descriptors(pid: u32) -> io::Result<usize> {
     Ok(written as usize / entry)
 }
 
-/// `netstat -L` lists each listening socket's queue as
-/// `qlen/incqlen/maxqlen` before its local address (`127.0.0.1.8080`,
-/// `*.8080`): `qlen` counts the connections the kernel holds for the
-/// listener until `accept` takes them (libproc tells the same through a
-/// `socket_fdinfo`, which neither `libc` nor `mach2` declares).
+/// What `netstat -L` says of the listener (read in `netstat.rs`). libproc
+/// tells the same through a `socket_fdinfo`, which neither `libc` nor
+/// `mach2` declares, and netstat is in every macOS.
 pub fn accept_queue(listener: SocketAddr) -> io::Result<usize> {
-    let output = std::process::Command::new("netstat").args(["-L", "-a", "-n", "-p", "tcp"]).output()?;
+    let output = std::process::Command::new("/usr/sbin/netstat").args(["-L", "-a", "-n", "-p", "tcp"]).output()?;
     if !output.status.success() {
         return Err(io::Error::other(format!("netstat -L failed: {}", output.status)));
     }
-    let text = String::from_utf8_lossy(&output.stdout);
-    let wanted = [format!("{}.{}", listener.ip(), listener.port()), format!("*.{}", listener.port())];
-    text.lines()
-        .find_map(|line| {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            let at = fields.iter().position(|f| f.split('/').count() == 3)?;
-            let local = fields.get(at + 1)?;
-            wanted.iter().any(|w| w == local).then(|| fields[at].split('/').next()?.parse().ok())?
-        })
-        .ok_or_else(|| {
-            io::Error::new(io::ErrorKind::NotFound, format!("no socket listening at {listener} in netstat -L"))
-        })
+    super::netstat::waiting(&String::from_utf8_lossy(&output.stdout), listener).ok_or_else(|| {
+        io::Error::new(io::ErrorKind::NotFound, format!("no socket listening at {listener} in netstat -L"))
+    })
 }
 
 /// Lists this task's Mach threads and reads each one's name

@@ -28,6 +28,8 @@ mod sys;
 mod sys;
 
 mod limits;
+#[cfg(any(target_os = "macos", test))]
+mod netstat;
 #[cfg(test)]
 mod tests;
 
@@ -106,8 +108,8 @@ pub fn open_descriptors(pid: u32) -> io::Result<usize> {
 /// How many connections wait in the accept queue of the TCP socket listening
 /// at `listener`: accepted by the kernel, not yet by the program. Linux tells
 /// it for any listener on the machine (`/proc/net/tcp`, `/proc/net/tcp6`: a
-/// listening socket's `rx_queue`); macOS through `netstat -L` (`qlen`, what
-/// the kernel holds for the listener). Windows has no way to tell: there
+/// listening socket's `rx_queue`); macOS through `netstat -L` (`qlen` less
+/// `incqlen`: queued, with the handshake done). Windows has no way to tell: there
 /// (and on any other system) the error is of kind
 /// [`io::ErrorKind::Unsupported`] and its message is a reason for
 /// [`not_measured`], so that a check can finish what it can check first.
