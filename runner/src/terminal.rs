@@ -3,6 +3,7 @@
 
 use std::io::{self, IsTerminal, Read};
 use std::sync::mpsc::{self, Receiver};
+#[cfg(unix)]
 use std::sync::Mutex;
 
 #[cfg(unix)]

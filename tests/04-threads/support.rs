@@ -73,19 +73,16 @@ pub fn threads_left(prefix: &str, deadline: Duration) -> usize {
 }
 
 /// How many connections wait in the backlog of the listening socket at
-/// `addr`: accepted by the kernel, not yet by the program (Linux:
-/// /proc/net/tcp, where a listening socket's `rx_queue` is that count).
-/// `None` elsewhere, or when the socket is not found.
-pub fn waiting_in_backlog(addr: std::net::SocketAddr) -> Option<usize> {
-    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
-    let port = format!(":{:04X}", addr.port());
-    table.lines().skip(1).find_map(|line| {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        // sl local_address rem_address st tx_queue:rx_queue …; st 0A is LISTEN.
-        let (local, state, queues) = (fields.get(1)?, fields.get(3)?, fields.get(4)?);
-        if !local.ends_with(&port) || *state != "0A" {
-            return None;
+/// `addr`: accepted by the kernel, not yet by the program (see
+/// `harness::measure::accept_queue`). `Err` with the reason where this system
+/// cannot tell (Windows): the check finishes what it can check, then reports
+/// itself not measured.
+pub fn waiting_in_backlog(addr: std::net::SocketAddr) -> Result<usize, String> {
+    match harness::measure::accept_queue(addr) {
+        Ok(waiting) => Ok(waiting),
+        Err(e) if e.kind() == std::io::ErrorKind::Unsupported => Err(e.to_string()),
+        Err(e) => {
+            Failure::new("could not read the listener's backlog").field("listener", addr).field("error", e).fail()
         }
-        usize::from_str_radix(queues.split(':').nth(1)?, 16).ok()
-    })
+    }
 }

@@ -1,6 +1,6 @@
 //! What lesson 05's checks need beyond the harness: the open-files limit,
 //! small socket buffers, and a look at a server process from outside (its CPU
-//! time and its threads), through the harness's `measure` module, which asks
+//! time, its threads and its open files), through the harness's `measure` module, which asks
 //! Linux, macOS and Windows each in its own way.
 
 use std::net::TcpStream;
@@ -79,15 +79,10 @@ pub fn raw_connect(addr: std::net::SocketAddr, deadline: Duration) -> TcpStream 
     stream
 }
 
-/// How many files (sockets included) the process `pid` has open, from
-/// `/proc/<pid>/fd`. Linux only: elsewhere the check fails and says why.
+/// How many files (sockets included) the process `pid` has open (see
+/// `harness::measure::open_descriptors`: on Windows, all its handles).
 pub fn open_files(pid: u32) -> usize {
-    let path = format!("/proc/{pid}/fd");
-    match std::fs::read_dir(&path) {
-        Ok(entries) => entries.count(),
-        Err(e) => Failure::new("this check counts the server's open files in /proc, which only Linux has")
-            .field("reading", format!("{path}: {e}"))
-            .field("fix", "run the checks on Linux (or in WSL, or a Linux container)")
-            .fail(),
-    }
+    measure::open_descriptors(pid).unwrap_or_else(|e| {
+        Failure::new("could not count the server's open files").field("process", pid).field("error", e).fail()
+    })
 }

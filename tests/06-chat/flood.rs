@@ -45,17 +45,20 @@ pub struct Flood {
     pub paused: Duration,
     /// The longest single blocked write of the flooder.
     pub longest_pause: Duration,
-    /// How much the server's peak memory grew during the flood, in KiB
-    /// (Linux only).
+    /// How much the server's peak memory grew during the flood, in KiB;
+    /// `None` when it could not be read after the flood (the server had
+    /// ended, say): `judge` says so once the other promises were kept.
     pub memory_growth_kib: Option<u64>,
 }
 
-/// The most memory a process has used so far (its peak resident set), in
-/// KiB, from Linux's /proc; `None` elsewhere.
-pub fn peak_memory_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+/// The most memory a process has used so far, in KiB (see
+/// `harness::measure::peak_memory`: its peak resident set on Linux, peak
+/// footprint on macOS, peak working set on Windows).
+pub fn peak_memory_kib(pid: u32) -> u64 {
+    let bytes = harness::measure::peak_memory(pid).unwrap_or_else(|e| {
+        Failure::new("could not read the server's memory").field("process", pid).field("error", e).fail()
+    });
+    bytes / 1024
 }
 
 /// Connects, reads the prompt, joins as `name` and reads the room list.
@@ -244,7 +247,8 @@ pub fn run(addr: SocketAddr, pid: u32) -> Flood {
     flood.paused = p.0;
     flood.longest_pause = p.1;
     flood.flooder_trouble = p.2.clone();
-    flood.memory_growth_kib = memory_before.zip(peak_memory_kib(pid)).map(|(b, a)| a.saturating_sub(b));
+    let memory_after = harness::measure::peak_memory(pid).ok().map(|bytes| bytes / 1024);
+    flood.memory_growth_kib = memory_after.map(|after| after.saturating_sub(memory_before));
     flood
 }
 
@@ -309,7 +313,10 @@ pub fn judge(flood: &Flood) {
             )
             .fail()
     }
-    if let Some(grown) = flood.memory_growth_kib.filter(|&kib| kib >= 16 * 1024) {
+    let Some(grown) = flood.memory_growth_kib else {
+        Failure::new("could not read chat-server's memory after the flood").field("flood", numbers).fail()
+    };
+    if grown >= 16 * 1024 {
         Failure::new(format!("chat-server's memory grew by {} MiB during the flood", grown / 1024))
             .field("flood", numbers)
             .field(

@@ -2,6 +2,7 @@
 
 use std::fs;
 use std::io;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 /// A thread of this process, by its kernel thread id.
@@ -56,6 +57,39 @@ pub fn peak_memory(pid: u32) -> io::Result<u64> {
         .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
         .map(|kib| kib * 1024)
         .ok_or_else(|| io::Error::other(format!("no VmHWM line in /proc/{pid}/status")))
+}
+
+/// One entry per open descriptor in `/proc/<pid>/fd`.
+pub fn open_descriptors(pid: u32) -> io::Result<usize> {
+    Ok(fs::read_dir(format!("/proc/{pid}/fd"))?.count())
+}
+
+/// The table of TCP sockets of this network namespace, one per line:
+/// `sl local_address rem_address st tx_queue:rx_queue …`, addresses as hex
+/// words in the kernel's memory order (`0100007F:1F90` is 127.0.0.1:8080 on
+/// a little-endian machine). A listening socket (state 0A) shows in rx_queue
+/// its accept queue, the connections `accept` has not taken yet.
+pub fn accept_queue(listener: SocketAddr) -> io::Result<usize> {
+    let (table, address) = match listener.ip() {
+        IpAddr::V4(ip) => ("/proc/net/tcp", hex_words(&ip.octets())),
+        IpAddr::V6(ip) => ("/proc/net/tcp6", hex_words(&ip.octets())),
+    };
+    let local = format!("{address}:{:04X}", listener.port());
+    let text = fs::read_to_string(table)?;
+    text.lines()
+        .skip(1)
+        .find_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (at, state, queues) = (fields.get(1)?, fields.get(3)?, fields.get(4)?);
+            (*at == local && *state == "0A").then(|| usize::from_str_radix(queues.split(':').nth(1)?, 16).ok())?
+        })
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("no socket listening at {listener} in {table}")))
+}
+
+/// Each 4 bytes of an address as the kernel prints them: one `u32` read in
+/// this machine's byte order, in 8 hex digits.
+fn hex_words(octets: &[u8]) -> String {
+    octets.chunks(4).map(|word| format!("{:08X}", u32::from_ne_bytes(word.try_into().unwrap_or([0; 4])))).collect()
 }
 
 /// Names are in `/proc/self/task/*/comm`, cut to 15 bytes.

@@ -1,11 +1,12 @@
 //! macOS: a thread's CPU time from Mach (`thread_info`), a process's from
 //! libproc (`proc_pidinfo`, `proc_pid_rusage`), thread names from the Mach
-//! threads of this task. The declarations come from the `libc` and `mach2`
-//! crates.
+//! threads of this task, a listener's queue from `netstat -L`. The
+//! declarations come from the `libc` and `mach2` crates.
 
 use std::ffi::CStr;
 use std::io;
 use std::mem::{size_of, MaybeUninit};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 /// A thread of this process, by its Mach port.
@@ -96,6 +97,41 @@ pub fn peak_memory(pid: u32) -> io::Result<u64> {
     }
     // SAFETY: proc_pid_rusage succeeded and filled it.
     Ok(unsafe { info.assume_init() }.ri_lifetime_max_phys_footprint)
+}
+
+/// `PROC_PIDLISTFDS`: asked with no buffer, it tells how many bytes the
+/// process's descriptor table could need (its size plus some room); asked
+/// again with that room, it fills one `proc_fdinfo` per open descriptor and
+/// says how many bytes it wrote.
+pub fn open_descriptors(pid: u32) -> io::Result<usize> {
+    let entry = size_of::<libc::proc_fdinfo>();
+    // SAFETY: a null buffer of size 0 asks only for the size.
+    let room = unsafe { libc::proc_pidinfo(pid as libc::c_int, libc::PROC_PIDLISTFDS, 0, std::ptr::null_mut(), 0) };
+    if room <= 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut fds: Vec<libc::proc_fdinfo> = Vec::with_capacity(room as usize / entry + 1);
+    let bytes = (fds.capacity() * entry) as libc::c_int;
+    // SAFETY: the buffer has room for `bytes` bytes, and bytes says so.
+    let written =
+        unsafe { libc::proc_pidinfo(pid as libc::c_int, libc::PROC_PIDLISTFDS, 0, fds.as_mut_ptr().cast(), bytes) };
+    if written < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(written as usize / entry)
+}
+
+/// What `netstat -L` says of the listener (read in `netstat.rs`). libproc
+/// tells the same through a `socket_fdinfo`, which neither `libc` nor
+/// `mach2` declares, and netstat is in every macOS.
+pub fn accept_queue(listener: SocketAddr) -> io::Result<usize> {
+    let output = std::process::Command::new("/usr/sbin/netstat").args(["-L", "-a", "-n", "-p", "tcp"]).output()?;
+    if !output.status.success() {
+        return Err(io::Error::other(format!("netstat -L failed: {}", output.status)));
+    }
+    super::netstat::waiting(&String::from_utf8_lossy(&output.stdout), listener).ok_or_else(|| {
+        io::Error::new(io::ErrorKind::NotFound, format!("no socket listening at {listener} in netstat -L"))
+    })
 }
 
 /// Lists this task's Mach threads and reads each one's name

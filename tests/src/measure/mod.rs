@@ -9,6 +9,7 @@
 //! having looked.
 
 use std::io;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::failure::Failure;
@@ -27,6 +28,8 @@ mod sys;
 mod sys;
 
 mod limits;
+#[cfg(any(target_os = "macos", test))]
+mod netstat;
 #[cfg(test)]
 mod tests;
 
@@ -91,6 +94,27 @@ pub fn thread_count(pid: u32) -> io::Result<usize> {
 /// into memory it allocated.
 pub fn peak_memory(pid: u32) -> io::Result<u64> {
     sys::peak_memory(pid)
+}
+
+/// How many files process `pid` has open, sockets included: the entries of
+/// `/proc/<pid>/fd` on Linux, of `proc_pidinfo(PROC_PIDLISTFDS)` on macOS.
+/// Windows counts every kernel handle of the process
+/// (`GetProcessHandleCount`): each socket is one, but so are its events,
+/// threads it opened and the like, so compare counts, not a count with zero.
+pub fn open_descriptors(pid: u32) -> io::Result<usize> {
+    sys::open_descriptors(pid)
+}
+
+/// How many connections wait in the accept queue of the TCP socket listening
+/// at `listener`: accepted by the kernel, not yet by the program. Linux tells
+/// it for any listener on the machine (`/proc/net/tcp`, `/proc/net/tcp6`: a
+/// listening socket's `rx_queue`); macOS through `netstat -L` (`qlen` less
+/// `incqlen`: queued, with the handshake done). Windows has no way to tell: there
+/// (and on any other system) the error is of kind
+/// [`io::ErrorKind::Unsupported`] and its message is a reason for
+/// [`not_measured`], so that a check can finish what it can check first.
+pub fn accept_queue(listener: SocketAddr) -> io::Result<usize> {
+    sys::accept_queue(listener)
 }
 
 /// How many threads of this process have a name starting with `prefix`.

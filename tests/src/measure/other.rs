@@ -1,6 +1,7 @@
 //! Any other system: the checks know no way to measure there, and say so.
 
 use std::io;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::not_measured;
@@ -31,4 +32,15 @@ pub fn peak_memory(_pid: u32) -> io::Result<u64> {
 
 pub fn threads_named(_prefix: &str) -> usize {
     not_measured("threads by name (the checks know how to list them on Linux, macOS and Windows only)")
+}
+
+pub fn open_descriptors(_pid: u32) -> io::Result<usize> {
+    not_measured("the server's open files (the checks know how to count them on Linux, macOS and Windows only)")
+}
+
+pub fn accept_queue(_listener: SocketAddr) -> io::Result<usize> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "the listener's backlog (the checks know how to read it on Linux and macOS only)",
+    ))
 }

@@ -174,3 +174,60 @@ fn not_measured_says_so_first() {
     let message = payload.downcast_ref::<String>().expect("a text message");
     assert!(message.starts_with("not measured on this system: the weather (no window)\n"), "{message}");
 }
+
+#[test]
+#[ignore = "a child process for other tests"]
+fn child_holds_sockets() {
+    let held: Vec<std::net::TcpListener> =
+        (0..50).map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind")).collect();
+    println!("ready");
+    thread::sleep(Duration::from_secs(5));
+    drop(held);
+}
+
+#[test]
+fn a_process_holding_fifty_sockets_has_fifty_more_descriptors() {
+    let holder = Child::run("measure::tests::child_holds_sockets");
+    let sleeper = Child::run("measure::tests::child_sleeps");
+    let holding = open_descriptors(holder.0.id()).expect("descriptors of the holder");
+    let plain = open_descriptors(sleeper.0.id()).expect("descriptors of the sleeper");
+    // The same program otherwise: on Windows, where every handle counts,
+    // their other handles may differ by a few.
+    assert!(holding >= plain + 45, "{holding} descriptors with 50 sockets, {plain} without");
+    assert!(plain >= 3, "{plain} descriptors, but stdin, stdout and stderr are open");
+}
+
+/// Waits up to 2 s for the accept queue of `at` to hold `expected`
+/// connections (a connection joins it once its handshake is done).
+fn accept_queue_becomes(at: std::net::SocketAddr, expected: usize) {
+    let started = Instant::now();
+    loop {
+        let now = accept_queue(at).expect("the listener's accept queue");
+        if now == expected {
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(2), "{now} connections wait at {at}, not {expected}");
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[rstest::rstest]
+#[case::ipv4("127.0.0.1:0")]
+#[case::ipv6("[::1]:0")]
+fn the_accept_queue_holds_connections_not_yet_accepted(#[case] bind: &str) {
+    let Ok(listener) = std::net::TcpListener::bind(bind) else { return }; // no IPv6 here
+    let at = listener.local_addr().unwrap();
+    if cfg!(windows) {
+        let e = accept_queue(at).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::Unsupported, "{e}");
+        return;
+    }
+    accept_queue_becomes(at, 0);
+    let clients: Vec<_> = (0..3).map(|_| std::net::TcpStream::connect(at).unwrap()).collect();
+    accept_queue_becomes(at, 3);
+    let (_served, _) = listener.accept().unwrap();
+    accept_queue_becomes(at, 2);
+    drop((clients, listener));
+    let gone = accept_queue(at).unwrap_err();
+    assert_eq!(gone.kind(), std::io::ErrorKind::NotFound, "{gone}");
+}

@@ -5,6 +5,7 @@
 
 use std::io;
 use std::mem::{size_of, zeroed};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use windows_sys::Wdk::System::Threading::{NtQueryInformationThread, ThreadQuerySetWin32StartAddress};
@@ -17,9 +18,9 @@ use windows_sys::Win32::System::ProcessStatus::{
     K32GetModuleInformation, K32GetProcessMemoryInfo, MODULEINFO, PROCESS_MEMORY_COUNTERS,
 };
 use windows_sys::Win32::System::Threading::{
-    GetCurrentProcess, GetCurrentProcessId, GetCurrentThreadId, GetProcessTimes, GetThreadDescription, GetThreadTimes,
-    OpenProcess, OpenThread, PROCESS_QUERY_LIMITED_INFORMATION, PROCESS_VM_READ, THREAD_QUERY_INFORMATION,
-    THREAD_QUERY_LIMITED_INFORMATION,
+    GetCurrentProcess, GetCurrentProcessId, GetCurrentThreadId, GetProcessHandleCount, GetProcessTimes,
+    GetThreadDescription, GetThreadTimes, OpenProcess, OpenThread, PROCESS_QUERY_LIMITED_INFORMATION, PROCESS_VM_READ,
+    THREAD_QUERY_INFORMATION, THREAD_QUERY_LIMITED_INFORMATION,
 };
 
 /// A handle that is closed when dropped.
@@ -177,6 +178,28 @@ pub fn peak_memory(pid: u32) -> io::Result<u64> {
         }
         Ok(counters.PeakWorkingSetSize as u64)
     }
+}
+
+/// Every kernel handle of the process: sockets, but also files, events,
+/// threads and keys it opened.
+pub fn open_descriptors(pid: u32) -> io::Result<usize> {
+    let process = open_process(pid, PROCESS_QUERY_LIMITED_INFORMATION)?;
+    let mut count: u32 = 0;
+    // SAFETY: an open handle and one u32 to fill.
+    if unsafe { GetProcessHandleCount(process.0, &mut count) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(count as usize)
+}
+
+/// Winsock tells whether a socket listens (`SO_ACCEPTCONN`), never how many
+/// connections wait for it; the TCP table (`GetTcpTable2`) lists those as
+/// established connections, like the ones already accepted.
+pub fn accept_queue(_listener: SocketAddr) -> io::Result<usize> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "the listener's backlog (Windows does not tell how many connections wait to be accepted)",
+    ))
 }
 
 pub fn threads_named(prefix: &str) -> usize {
