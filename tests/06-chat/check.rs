@@ -551,15 +551,21 @@ mod robustness {
             || {
                 let server = chat_server();
                 let mut ana = joined(&server, "ana");
-                let bob = joined(&server, "bob");
+                let mut bob = joined(&server, "bob");
                 let mut cy = joined(&server, "cy");
                 let dee = joined(&server, "dee");
                 for name in ["bob", "cy", "dee"] {
                     expect_line(&mut ana, "ana", &format!("* {name} joined"), "they joined after her");
                 }
                 ana.send(b"bye, you three\n");
-                // bob closes with lines unread: his side resets the connection.
-                drop(bob);
+                // bob reads everything meant for him, then resets the
+                // connection: his writer on the server has nothing left to
+                // write, so it is his reader that meets the reset, as a read
+                // error, every run.
+                for line in ["* cy joined", "* dee joined", "[ana] bye, you three"] {
+                    expect_line(&mut bob, "bob", line, "before he leaves");
+                }
+                bob.reset_now();
                 // cy closes in the middle of a line.
                 cy.send(b"I was just about to s");
                 drop(cy);

@@ -155,10 +155,9 @@ impl Client {
     }
 
     /// Leaves abruptly, with a reset (RST) instead of an orderly close: waits
-    /// (within the deadline) until the server has sent something, then closes
-    /// with those bytes still unread, which makes the kernel reset the
-    /// connection. The server's next read or write on it fails with
-    /// "Connection reset by peer", every time.
+    /// (within the deadline) until the server has sent something, then resets
+    /// the connection with [`Client::reset_now`]. The server's next read or
+    /// write on it fails with "Connection reset by peer", every time.
     pub fn reset(self) {
         let mut byte = [0u8; 1];
         let _ = self.stream.set_read_timeout(Some(self.deadline));
@@ -169,6 +168,16 @@ impl Client {
                 self.fail("expected a reply before leaving, but the server closed the connection", "end of stream")
             }
             Err(e) => self.fail_io("waiting for a reply before leaving failed", e),
+        }
+        self.reset_now();
+    }
+
+    /// Resets the connection at once: a close with `SO_LINGER` set to zero
+    /// sends RST whatever is still unread or unsent, so a server blocked in a
+    /// read gets "Connection reset by peer" rather than an end of stream.
+    pub fn reset_now(self) {
+        if let Err(e) = socket2::SockRef::from(&self.stream).set_linger(Some(Duration::ZERO)) {
+            self.fail_io("setting SO_LINGER to zero (to reset the connection) failed", e);
         }
         drop(self);
     }
