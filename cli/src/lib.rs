@@ -8,7 +8,7 @@
 //!
 //! None of this is the point of a lesson, so it is given, and shared by all of them.
 
-use std::io::{self, Write};
+use std::io::{self, BufRead, IsTerminal, Write};
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs, UdpSocket};
 use std::process::exit;
 
@@ -120,6 +120,32 @@ pub fn fail_usage(program: &str, why: &str) -> ! {
 pub fn fail(program: &str, what: &str, error: &dyn std::fmt::Display) -> ! {
     eprintln!("{program}: {what}: {error}");
     exit(EXIT_FAILURE);
+}
+
+/// The lines a person types for an interactive client, without their line
+/// ending (`\n` or `\r\n`): says how to leave, shows a `> ` prompt when
+/// standard input is a terminal, and ends at end of input or at the word
+/// `quit` (or at `stop_at`, the protocol's own goodbye, which the client then
+/// sends itself).
+pub fn typed_lines<'a>(program: &'a str, stop_at: &'a str) -> impl Iterator<Item = String> + 'a {
+    let stdin = io::stdin();
+    let prompt = stdin.is_terminal();
+    eprintln!("type a message and press Enter; `quit` to leave");
+    std::iter::from_fn(move || {
+        if prompt {
+            eprint!("> ");
+            let _ = io::stderr().flush();
+        }
+        let mut line = String::new();
+        match stdin.lock().read_line(&mut line) {
+            Ok(0) => return None,
+            Ok(_) => {}
+            Err(e) => fail(program, "reading standard input", &e),
+        }
+        let line = line.strip_suffix('\n').unwrap_or(&line);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        (line != "quit" && line != stop_at).then(|| line.to_string())
+    })
 }
 
 #[cfg(test)]

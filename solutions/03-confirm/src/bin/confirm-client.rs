@@ -5,7 +5,6 @@
 //! it sends each line typed on standard input instead, until `quit`,
 //! `!DISCONNECT` or the end of input.
 
-use std::io::{self, BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use confirm::framing::DISCONNECT;
@@ -47,27 +46,8 @@ fn main() -> ExitCode {
 
     let mut ok = true;
     if interactive {
-        let stdin = io::stdin();
-        let prompt = stdin.is_terminal();
-        eprintln!("type a message and press Enter; `quit` to leave");
-        loop {
-            if prompt {
-                eprint!("> ");
-                let _ = io::stderr().flush();
-            }
-            let mut line = String::new();
-            match stdin.lock().read_line(&mut line) {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(e) => {
-                    course_cli::fail(PROGRAM, "reading standard input", &e)
-                }
-            }
-            let line = line.strip_suffix('\n').unwrap_or(&line);
-            let line = line.strip_suffix('\r').unwrap_or(line);
-            if line == "quit" || line == DISCONNECT {
-                break;
-            }
+        for line in course_cli::typed_lines(PROGRAM, DISCONNECT) {
+            let line = line.as_str();
             if !talk(line) {
                 ok = false;
                 break;

@@ -6,7 +6,6 @@
 //! typed on standard input instead, until `quit`, `!DISCONNECT` or the end of
 //! input. It exits 1 when the server never answers.
 
-use std::io::{self, BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use datagrams::request::DISCONNECT;
@@ -58,27 +57,8 @@ fn main() -> ExitCode {
     };
 
     if interactive {
-        let stdin = io::stdin();
-        let prompt = stdin.is_terminal();
-        eprintln!("type a message and press Enter; `quit` to leave");
-        loop {
-            if prompt {
-                eprint!("> ");
-                let _ = io::stderr().flush();
-            }
-            let mut line = String::new();
-            match stdin.lock().read_line(&mut line) {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(e) => {
-                    course_cli::fail(PROGRAM, "reading standard input", &e)
-                }
-            }
-            let line = line.strip_suffix('\n').unwrap_or(&line);
-            let line = line.strip_suffix('\r').unwrap_or(line);
-            if line == "quit" || line == DISCONNECT {
-                break;
-            }
+        for line in course_cli::typed_lines(PROGRAM, DISCONNECT) {
+            let line = line.as_str();
             talk(line);
         }
     } else {
